@@ -1,0 +1,51 @@
+"""Shared fixtures: one embedded chain per session, reset to a snapshot around every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import settings
+
+from vcengine.chains import Chain, TesterChain
+from vcengine.commune import CommuneClient
+from vcengine.compiler import CompileResult, load_artifacts
+
+# Property tests run a small example count by default; VC_HYPOTHESIS_PROFILE=long for long runs.
+settings.register_profile("default", max_examples=12, stateful_step_count=25, deadline=None)
+settings.register_profile("long", max_examples=300, stateful_step_count=60, deadline=None)
+settings.load_profile(os.environ.get("VC_HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> CompileResult:
+    return load_artifacts()
+
+
+@pytest.fixture(scope="session")
+def session_chain() -> Iterator[Chain]:
+    chain = TesterChain()
+    yield chain
+    chain.close()
+
+
+@pytest.fixture
+def chain(session_chain: Chain) -> Iterator[Chain]:
+    """The session chain, returned to its state before the test afterwards."""
+    snap = session_chain.snapshot()
+    yield session_chain
+    session_chain.revert(snap)
+
+
+@pytest.fixture
+def accounts(chain: Chain):
+    return chain.accounts
+
+
+@pytest.fixture
+def commune(chain: Chain, artifacts: CompileResult) -> CommuneClient:
+    """Founders accounts[0..2], threshold 10 units, quorum cap 2."""
+    founders = [a.address for a in chain.accounts[:3]]
+    return CommuneClient.deploy(chain, chain.accounts[0], founders=founders, labour_threshold=10,
+                                quorum_cap=2, artifacts=artifacts)

@@ -1,0 +1,282 @@
+"""Chains the engine runs on: the embedded eth-tester chain, a local anvil node, or any JSON-RPC URL.
+
+Every chain gives the same thing: a connected ``Web3`` and a list of local signing accounts.
+Transactions are always signed locally and sent raw, so deployment and client code is the same
+on all three.
+
+Example::
+
+    >>> from vcengine.chains import connect
+    >>> with connect("tester") as chain:
+    ...     chain.w3.eth.chain_id
+    131277322940537
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from vcengine.paths import NODE_MODULES
+
+#: The mnemonic of anvil's well-known development accounts (never use it on a public chain).
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+#: Funded accounts created on local chains.
+LOCAL_ACCOUNTS = 20
+
+
+class ChainError(Exception):
+    """A chain could not be started or reached; the message says what to check."""
+
+
+@dataclass
+class Chain:
+    """A connected chain and the accounts this process can sign for."""
+
+    name: str
+    w3: Web3
+    accounts: list[LocalAccount] = field(default_factory=list)
+    _nonces: dict[str, int] = field(default_factory=dict, repr=False)
+    _chain_id: int | None = field(default=None, repr=False)
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = self.w3.eth.chain_id
+        return self._chain_id
+
+    @property
+    def is_local(self) -> bool:
+        """True for chains whose accounts are disposable test accounts (tester, anvil)."""
+        return self.name in ("tester", "anvil")
+
+    def next_nonce(self, address: str) -> int:
+        """The nonce for the next transaction of ``address``, tracked locally after the first look-up."""
+        if address not in self._nonces:
+            self._nonces[address] = self.w3.eth.get_transaction_count(address, "pending")
+        nonce = self._nonces[address]
+        self._nonces[address] = nonce + 1
+        return nonce
+
+    def forget_nonce(self, address: str) -> None:
+        """Drop the cached nonce of ``address`` (after a send failed before reaching the chain)."""
+        self._nonces.pop(address, None)
+
+    def snapshot(self) -> Any:
+        """Snapshot the chain state (local chains only)."""
+        raise ChainError(f"chain {self.name!r} does not support snapshots")
+
+    def revert(self, snapshot_id: Any) -> None:
+        """Return to a snapshot taken by :meth:`snapshot` (local chains only)."""
+        raise ChainError(f"chain {self.name!r} does not support snapshots")
+
+    def close(self) -> None:
+        """Release the chain (stops a node this process started)."""
+
+    def __enter__(self) -> Chain:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _raw_revert_backend() -> type:
+    """A py-evm backend whose reverts carry the exact revert data as a ``0x`` hex string.
+
+    eth-tester and web3's tester provider try to read any revert data as an ``Error(string)``
+    reason, which garbles custom errors whose first argument is a string. This backend hands
+    web3 the raw data in hex, which it passes through untouched, so errors decode by the ABI.
+    """
+    import ast
+
+    from eth_abi import encode
+    from eth_tester import PyEVMBackend
+    from eth_tester.exceptions import TransactionFailed
+
+    def raw(exc: TransactionFailed) -> str:
+        arg = exc.args[0] if exc.args else b""
+        if isinstance(arg, Exception):
+            arg = arg.args[0] if arg.args else b""
+        if isinstance(arg, str) and arg.startswith(("b'", 'b"')):
+            arg = ast.literal_eval(arg)
+        if isinstance(arg, str):  # already decoded as an Error(string) reason: encode it back exactly
+            arg = bytes.fromhex("08c379a0") + encode(["string"], [arg])
+        return "0x" + bytes(arg).hex()
+
+    class RawRevertBackend(PyEVMBackend):
+        def call(self, transaction, block_number="latest"):  # type: ignore[no-untyped-def]
+            try:
+                return super().call(transaction, block_number)
+            except TransactionFailed as exc:
+                raise TransactionFailed(raw(exc)) from None
+
+        def estimate_gas(self, transaction, block_number="latest"):  # type: ignore[no-untyped-def]
+            try:
+                return super().estimate_gas(transaction, block_number)
+            except TransactionFailed as exc:
+                raise TransactionFailed(raw(exc)) from None
+
+    return RawRevertBackend
+
+
+class TesterChain(Chain):
+    """eth-tester with the py-evm backend, in this process. Fast to start, state lost on exit."""
+
+    def __init__(self, accounts: int = LOCAL_ACCOUNTS):
+        from eth_tester import EthereumTester, PyEVMBackend
+        from web3 import EthereumTesterProvider
+
+        backend_cls = _raw_revert_backend()
+        backend = backend_cls(genesis_state=PyEVMBackend.generate_genesis_state(num_accounts=accounts))
+        self.tester = EthereumTester(backend)
+        w3 = Web3(EthereumTesterProvider(self.tester))
+        keys = [Account.from_key(k.to_bytes()) for k in backend.account_keys]
+        super().__init__("tester", w3, keys)
+
+    def snapshot(self) -> int:
+        return self.tester.take_snapshot()
+
+    def revert(self, snapshot_id: Any) -> None:
+        self.tester.revert_to_snapshot(snapshot_id)
+        self._nonces.clear()
+
+
+def anvil_binary() -> Path:
+    """The platform binary inside the npm package (not the Node wrapper, which always exits 0)."""
+    system = {"Linux": "linux", "Darwin": "darwin", "Windows": "win32"}.get(platform.system(), "")
+    machine = {"x86_64": "amd64", "AMD64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), "")
+    exe = "anvil.exe" if system == "win32" else "anvil"
+    path = NODE_MODULES / "@foundry-rs" / f"anvil-{system}-{machine}" / "bin" / exe
+    if not path.is_file():
+        raise ChainError(
+            f"anvil binary not found at {path}: run `npm ci` in the project root "
+            f"(it installs @foundry-rs/anvil for {platform.system()} {platform.machine()})."
+        )
+    return path
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def local_accounts(n: int = LOCAL_ACCOUNTS, mnemonic: str = ANVIL_MNEMONIC) -> list[LocalAccount]:
+    """The first ``n`` accounts of ``mnemonic`` on the standard Ethereum derivation path."""
+    Account.enable_unaudited_hdwallet_features()
+    return [Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{i}") for i in range(n)]
+
+
+class AnvilChain(Chain):
+    """A local anvil node started from node_modules on a free loopback port, stopped on close.
+
+    With ``state_file`` the node loads its state from that file at start (if it exists) and writes
+    it back when stopped, so a commune survives a restart.
+    """
+
+    def __init__(
+        self,
+        state_file: Path | None = None,
+        port: int | None = None,
+        accounts: int = LOCAL_ACCOUNTS,
+        block_time: float | None = None,
+        startup_timeout: float = 20.0,
+    ):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.state_file = state_file
+        args = [
+            str(anvil_binary()),
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--accounts", str(accounts),
+            "--mnemonic", ANVIL_MNEMONIC,
+            "--silent",
+        ]
+        if state_file is not None:
+            args += ["--state", str(state_file)]
+        if block_time is not None:
+            args += ["--block-time", str(block_time)]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 30}))
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read() if self.process.stderr else ""
+                raise ChainError(f"anvil exited with status {self.process.returncode} at start: {err.strip()}")
+            try:
+                if w3.is_connected():
+                    break
+            except Exception:  # not listening yet
+                pass
+            if time.monotonic() > deadline:
+                self.close()
+                raise ChainError(f"anvil did not answer on {self.url} within {startup_timeout:.0f} s")
+            time.sleep(0.05)
+        super().__init__("anvil", w3, local_accounts(accounts))
+
+    def snapshot(self) -> str:
+        return self.w3.provider.make_request("evm_snapshot", [])["result"]
+
+    def revert(self, snapshot_id: Any) -> None:
+        self.w3.provider.make_request("evm_revert", [snapshot_id])
+        self._nonces.clear()
+
+    def close(self) -> None:
+        """Stop the node; SIGINT lets anvil write its state file before exiting."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stderr:
+            self.process.stderr.close()
+
+
+class RpcChain(Chain):
+    """Any JSON-RPC endpoint, with the signing keys the caller provides."""
+
+    def __init__(self, url: str, keys: list[str] | None = None, name: str = "rpc"):
+        if url.startswith(("http://", "https://")):
+            provider: Any = Web3.HTTPProvider(url, request_kwargs={"timeout": 60})
+        elif url.startswith(("ws://", "wss://")):
+            raise ChainError("websocket URLs are not supported; give the node's HTTP JSON-RPC URL")
+        else:
+            provider = Web3.IPCProvider(url)
+        w3 = Web3(provider)
+        try:
+            w3.eth.chain_id
+        except Exception as exc:
+            raise ChainError(f"cannot reach a JSON-RPC node at {url}: {exc}") from exc
+        super().__init__(name, w3, [Account.from_key(k) for k in keys or []])
+
+
+def connect(spec: str = "tester", **kwargs: Any) -> Chain:
+    """Connect to ``spec``: ``tester`` (embedded), ``anvil`` (start a local node) or a JSON-RPC URL.
+
+    For a URL, pass ``keys=[...]`` to sign with; keys may also come from ``VC_PRIVATE_KEY``.
+    """
+    if spec == "tester":
+        return TesterChain(**kwargs)
+    if spec == "anvil":
+        return AnvilChain(**kwargs)
+    if "://" in spec or spec.endswith(".ipc"):
+        keys = kwargs.pop("keys", None)
+        if keys is None and os.environ.get("VC_PRIVATE_KEY"):
+            keys = [os.environ["VC_PRIVATE_KEY"]]
+        return RpcChain(spec, keys=keys, **kwargs)
+    raise ChainError(f"unknown chain {spec!r}: use 'tester', 'anvil' or a JSON-RPC URL such as http://127.0.0.1:8545")

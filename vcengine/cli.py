@@ -1,0 +1,109 @@
+"""The ``vc`` command line.
+
+Exit status: 0 on success, 1 when the chain refused something or a demo step failed, 2 for bad
+input caught before anything was sent. With ``--json`` the last line of stdout is one JSON object.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from typing import Any, Callable
+
+import click
+from rich.console import Console
+
+from vcengine.chains import ChainError, connect
+from vcengine.client import ContractReverted, InputError
+from vcengine.compiler import CompilerError, CompilerNotFound, load_artifacts
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def emit_json(obj: dict[str, Any]) -> None:
+    """Print ``obj`` as one JSON line on stdout."""
+    click.echo(json.dumps(obj, default=_json_default, separators=(",", ":")))
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the engine's exceptions into one clear message and the documented exit status."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        err = Console(stderr=True)
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            err.print(f"[red]error:[/] {exc}")
+            sys.exit(2)
+        except ContractReverted as exc:
+            err.print(f"[red]refused:[/] {exc}")
+            sys.exit(1)
+        except (ChainError, CompilerNotFound) as exc:
+            err.print(f"[red]error:[/] {exc}")
+            sys.exit(2)
+        except CompilerError as exc:
+            err.print(f"[red]compile error:[/]\n" + "\n".join(exc.messages))
+            sys.exit(1)
+
+    return wrapper
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on the last line of stdout.")
+chain_option = click.option(
+    "--chain",
+    default="tester",
+    show_default=True,
+    envvar="VC_CHAIN",
+    help="'tester' (embedded eth-tester), 'anvil' (start a local node) or a JSON-RPC URL.",
+)
+
+
+@click.group()
+@click.version_option(package_name="vcengine")
+def main() -> None:
+    """Venture commune engine: deploy and run a commune owned equally by its workers."""
+
+
+@main.command()
+@json_option
+@handle_errors
+def compile(as_json: bool) -> None:  # noqa: A001 - the verb users expect
+    """Compile the contracts (a cached build is reused when nothing changed)."""
+    result = load_artifacts()
+    if as_json:
+        emit_json({"compiler": result.compiler, "cached": result.cached, "key": result.key,
+                   "contracts": sorted(result.artifacts), "warnings": result.warnings})
+        return
+    how = "cached build" if result.cached else "compiled"
+    click.echo(f"{how}: {len(result.artifacts)} contracts with {result.compiler} (key {result.key})")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
+
+
+@main.command()
+@chain_option
+@json_option
+@handle_errors
+def demo(chain: str, as_json: bool) -> None:
+    """Found a commune, admit a worker by labour, and show capital failing to buy a share."""
+    from vcengine.demo import run_demo
+
+    console = Console(highlight=False, soft_wrap=True)
+    artifacts = load_artifacts()
+    with connect(chain) as ch:
+        report = run_demo(ch, say=console.print, artifacts=artifacts)
+    console.print(f"ok: {'true' if report.ok else 'false'}")
+    if as_json:
+        emit_json(report.to_json())
+    if not report.ok:
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
