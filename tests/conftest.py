@@ -13,7 +13,7 @@ from vcengine.commune import CommuneClient
 from vcengine.compiler import CompileResult, load_artifacts
 
 # Property tests run a small example count by default; VC_HYPOTHESIS_PROFILE=long for long runs.
-settings.register_profile("default", max_examples=12, stateful_step_count=25, deadline=None)
+settings.register_profile("default", max_examples=8, stateful_step_count=20, deadline=None)
 settings.register_profile("long", max_examples=300, stateful_step_count=60, deadline=None)
 settings.load_profile(os.environ.get("VC_HYPOTHESIS_PROFILE", "default"))
 

@@ -220,7 +220,7 @@ class ContractClient:
     def call(self, function: str, *args: Any) -> Any:
         """Read ``function(*args)``; a revert raises ContractReverted."""
         try:
-            return self.contract.functions[function](*args).call()
+            return self.contract.functions[function](*args).call(dict(self.chain.call_defaults))
         except Exception as exc:
             data = revert_data(exc)
             if data is None:

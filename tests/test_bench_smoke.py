@@ -1,0 +1,24 @@
+"""Smoke run of the membership gas benchmark with tiny communes (the benchmark itself is not a test)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from vcengine.paths import PROJECT_ROOT
+
+
+def load_bench():
+    spec = importlib.util.spec_from_file_location("bench_membership", PROJECT_ROOT / "scripts" / "bench_membership.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_membership_gas_does_not_grow_with_members():
+    bench = load_bench()
+    small, larger = bench.measure(3), bench.measure(6)
+    assert set(small) == set(bench.OPERATIONS)
+    for op in bench.OPERATIONS:
+        assert small[op] > 21_000
+        # equal up to calldata byte costs (claim ids differ): nothing loops over members
+        assert abs(small[op] - larger[op]) <= 64, (op, small[op], larger[op])

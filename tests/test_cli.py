@@ -1,0 +1,57 @@
+"""The `vc` command line: demo, compile, exit codes and the JSON last line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from vcengine.cli import main
+from vcengine.compiler import load_artifacts
+
+
+def last_json_line(output: str) -> dict:
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def test_demo_json_reports_every_step_ok():
+    load_artifacts()  # so that the demo's own load is the warm one
+    result = CliRunner().invoke(main, ["demo", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = last_json_line(result.output)
+    assert summary["ok"] is True and summary["chain"] == "tester"
+    names = [s["name"] for s in summary["steps"]]
+    assert "worker joins by labour" in names and "capital: ETH sent to the commune" in names
+    assert all(s["ok"] for s in summary["steps"])
+    assert {s["name"] for s in summary["steps"] if s["name"].startswith(("capital", "member sells", "member approves"))}
+    assert set(summary["gas"]) == {"deploy", "submitLabour", "attest", "join", "leave"}
+    shares = {m["name"]: m["share"] for m in summary["members"]}
+    assert shares == {"alice": 1, "bob": 2, "carol": 0, "dana": 4, "erin": 0}
+    assert summary["compile"]["cached"] is True
+
+
+def test_demo_narrative_ends_ok_true():
+    result = CliRunner().invoke(main, ["demo"])
+    assert result.exit_code == 0
+    assert result.output.strip().splitlines()[-1] == "ok: true"
+    assert "refused with CommuneShareNotTransferable" in result.output
+
+
+def test_unknown_chain_is_exit_2_with_a_clear_message():
+    result = CliRunner().invoke(main, ["demo", "--chain", "mainnet-please"])
+    assert result.exit_code == 2
+    assert "unknown chain 'mainnet-please'" in result.output
+
+
+def test_compile_json():
+    result = CliRunner().invoke(main, ["compile", "--json"])
+    assert result.exit_code == 0
+    out = last_json_line(result.output)
+    assert "Commune" in out["contracts"] and out["cached"] is True
+
+
+def test_console_script_is_installed():
+    proc = subprocess.run([sys.executable, "-m", "vcengine.cli", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "demo" in proc.stdout
