@@ -18,6 +18,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python scripts/bench_membership.py
+	$(BIN)/python scripts/bench_auction.py
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 

@@ -49,3 +49,31 @@ def commune(chain: Chain, artifacts: CompileResult) -> CommuneClient:
     founders = [a.address for a in chain.accounts[:3]]
     return CommuneClient.deploy(chain, chain.accounts[0], founders=founders, labour_threshold=10,
                                 quorum_cap=2, artifacts=artifacts)
+
+
+# ------------------------------------------------------------------ economy
+
+UNIT = 10**6  # TestStablecoin has 6 decimals
+
+
+@pytest.fixture(scope="session")
+def session_deployment(session_chain: Chain, artifacts: CompileResult):
+    """A commune (founders accounts[0..2]) with its token and common stock, deployed once per session.
+
+    accounts[3..9] are funded with 1,000,000 tokens each. accounts[10] is the vendor.
+    """
+    from vcengine.deploy import CommuneParams, deploy_commune
+
+    chain = session_chain
+    founders = [a.address for a in chain.accounts[:3]]
+    deployment = deploy_commune(chain, chain.accounts[0], CommuneParams(founders=founders, quorum_cap=2),
+                                artifacts=artifacts)
+    for acct in chain.accounts[:10]:
+        deployment.test_token.faucet(acct.address, 1_000_000 * UNIT, sender=acct)
+    return deployment
+
+
+@pytest.fixture
+def deployment(session_deployment, chain):
+    """The session commune, returned to its deployed state after the test."""
+    return session_deployment

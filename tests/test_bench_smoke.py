@@ -7,8 +7,8 @@ import importlib.util
 from vcengine.paths import PROJECT_ROOT
 
 
-def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_membership", PROJECT_ROOT / "scripts" / "bench_membership.py")
+def load_bench(name: str = "bench_membership"):
+    spec = importlib.util.spec_from_file_location(name, PROJECT_ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -21,4 +21,13 @@ def test_membership_gas_does_not_grow_with_members():
     for op in bench.OPERATIONS:
         assert small[op] > 21_000
         # equal up to calldata byte costs (claim ids differ): nothing loops over members
+        assert abs(small[op] - larger[op]) <= 64, (op, small[op], larger[op])
+
+
+def test_auction_gas_smoke_run():
+    bench = load_bench("bench_auction")
+    small, larger = bench.measure(5), bench.measure(12)
+    assert set(small) == set(bench.OPERATIONS)
+    for op in bench.OPERATIONS:
+        assert small[op] > 21_000
         assert abs(small[op] - larger[op]) <= 64, (op, small[op], larger[op])

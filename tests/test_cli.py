@@ -26,7 +26,11 @@ def test_demo_json_reports_every_step_ok():
     assert "worker joins by labour" in names and "capital: ETH sent to the commune" in names
     assert all(s["ok"] for s in summary["steps"])
     assert {s["name"] for s in summary["steps"] if s["name"].startswith(("capital", "member sells", "member approves"))}
-    assert set(summary["gas"]) == {"deploy", "submitLabour", "attest", "join", "leave"}
+    assert {"deploy", "submitLabour", "attest", "join", "leave", "requestAsset", "bid", "settle", "claim"} <= set(summary["gas"])
+    assets = {a["id"]: a for a in summary["assets"]}
+    assert assets[1]["state"] == "rented" and assets[1]["clearing_rate_bps"] == 200 and assets[1]["renter"] == "dana"
+    assert assets[2]["state"] == "failed" and assets[2]["failure"] == "undersubscribed"
+    assert assets[2]["clearing_rate_bps"] is None
     shares = {m["name"]: m["share"] for m in summary["members"]}
     assert shares == {"alice": 1, "bob": 2, "carol": 0, "dana": 4, "erin": 0}
     assert summary["compile"]["cached"] is True

@@ -75,6 +75,17 @@ class Chain:
         """Drop the cached nonce of ``address`` (after a send failed before reaching the chain)."""
         self._nonces.pop(address, None)
 
+    def now(self) -> int:
+        """Timestamp of the latest block."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def advance_time(self, seconds: int) -> int:
+        """Move the chain's clock forward by ``seconds`` and mine a block (local chains only).
+
+        Returns the new latest block timestamp.
+        """
+        raise ChainError(f"chain {self.name!r} has no time controls: only local chains can move time")
+
     def snapshot(self) -> Any:
         """Snapshot the chain state (local chains only)."""
         raise ChainError(f"chain {self.name!r} does not support snapshots")
@@ -170,6 +181,10 @@ class TesterChain(Chain):
         super().__init__("tester", w3, keys)
         self.call_defaults = {"from": keys[0].address, "gas": 30_000_000}
 
+    def advance_time(self, seconds: int) -> int:
+        self.tester.time_travel(self.now() + max(1, seconds))
+        return self.now()
+
     def snapshot(self) -> int:
         return self.tester.take_snapshot()
 
@@ -252,6 +267,11 @@ class AnvilChain(Chain):
                 raise ChainError(f"anvil did not answer on {self.url} within {startup_timeout:.0f} s")
             time.sleep(0.05)
         super().__init__("anvil", w3, local_accounts(accounts))
+
+    def advance_time(self, seconds: int) -> int:
+        self.w3.provider.make_request("evm_increaseTime", [max(1, seconds)])
+        self.w3.provider.make_request("evm_mine", [])
+        return self.now()
 
     def snapshot(self) -> str:
         return self.w3.provider.make_request("evm_snapshot", [])["result"]
