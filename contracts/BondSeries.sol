@@ -2,6 +2,8 @@
 pragma solidity 0.8.30;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 
@@ -19,9 +21,51 @@ import {IBondSeriesErrors} from "./interfaces/IBondSeriesErrors.sol";
 ///
 ///     word 0 = issuer | assetId << 160 | decimals << 224 | rateBps << 232
 ///     word 1 = face
+///     word 2 = settlement token
 ///
 /// Only the issuer mints, once per winning bid, and never more than `face` in total.
+///
+/// Payments. The issuer pays the series (rent's bond service, liquidation proceeds) and holders
+/// pull their part. Payments are shared per unit of *face*, minted or not, through an accumulator
+/// (as in funds-distribution tokens, ERC-2222):
+///
+///     paidPerUnitX128 += (amount * 2**128 + carryX128) / face      (the remainder is carried)
+///     accumulated(h)   = (balance(h) * paidPerUnitX128 + correction(h)) / 2**128
+///     withdrawable(h)  = accumulated(h) - withdrawn(h)
+///
+/// A transfer of v units moves future payments with the tokens and leaves past ones with the
+/// sender: correction(from) += v * paidPerUnitX128, correction(to) -= v * paidPerUnitX128. A mint
+/// carries no correction, so a winner who claims their bonds late receives every payment made on
+/// those units since settlement. No loop over holders anywhere. Each holder's floor leaves under
+/// one base unit in the series; that dust stays here, counted in `dust()`.
 contract BondSeries is ERC20, IBondSeriesErrors {
+    using SafeERC20 for IERC20;
+
+    uint256 private constant ONE_X128 = 1 << 128;
+
+    /// @notice Payment accumulator: settlement-token units paid per unit of face, times 2**128.
+    uint256 public paidPerUnitX128;
+
+    /// @notice Settlement-token units paid to the series in total.
+    uint256 public totalPaid;
+
+    /// @notice Settlement-token units withdrawn by holders in total.
+    uint256 public totalWithdrawn;
+
+    uint256 private _carryX128;
+    mapping(address holder => int256 correctionX128) private _corrections;
+    mapping(address holder => uint256 amount) private _withdrawn;
+
+    /// @notice Emitted when the issuer pays the series.
+    /// @param amount Settlement-token units paid.
+    /// @param paidPerUnitX128 The accumulator afterwards.
+    event Paid(uint256 amount, uint256 paidPerUnitX128);
+
+    /// @notice Emitted when a holder withdraws payments.
+    /// @param holder The holder.
+    /// @param amount Settlement-token units sent.
+    event PaymentWithdrawn(address indexed holder, uint256 amount);
+
     constructor() ERC20("", "") {}
 
     /// @notice Packs a series' terms into the immutable arguments of its clone.
@@ -31,13 +75,19 @@ contract BondSeries is ERC20, IBondSeriesErrors {
     /// @param rateBps_ The clearing rate, basis points per period (< 2**16).
     /// @param decimals_ Decimals of the settlement token.
     /// @return The bytes to pass to `Clones.cloneWithImmutableArgs`.
-    function encodeTerms(address issuer_, uint256 assetId_, uint256 face_, uint256 rateBps_, uint8 decimals_)
-        external
-        pure
-        returns (bytes memory)
-    {
+    /// @param token_ The settlement token the series is paid in.
+    function encodeTerms(
+        address issuer_,
+        uint256 assetId_,
+        uint256 face_,
+        uint256 rateBps_,
+        uint8 decimals_,
+        address token_
+    ) external pure returns (bytes memory) {
         return abi.encode(
-            uint256(uint160(issuer_)) | (assetId_ << 160) | (uint256(decimals_) << 224) | (rateBps_ << 232), face_
+            uint256(uint160(issuer_)) | (assetId_ << 160) | (uint256(decimals_) << 224) | (rateBps_ << 232),
+            face_,
+            token_
         );
     }
 
@@ -57,20 +107,81 @@ contract BondSeries is ERC20, IBondSeriesErrors {
     }
 
     /// @notice Face value of the series: the asset's price, in settlement-token base units.
-    function face() public view returns (uint256) {
-        (, uint256 face_) = abi.decode(Clones.fetchCloneArgs(address(this)), (uint256, uint256));
-        return face_;
+    function face() public view returns (uint256 face_) {
+        (, face_,) = _terms();
     }
 
-    /// @notice Mints `amount` bonds to `to`. Only the issuer; never beyond `face` in total.
+    /// @notice The settlement token payments are made in.
+    function token() public view returns (IERC20 token_) {
+        (,, token_) = _terms();
+    }
+
+    /// @notice Mints `amount` bonds to `to`, with every payment made so far on those units.
+    /// Only the issuer; never beyond `face` in total.
     /// @param to The winning bidder.
     /// @param amount Bond units (principal).
     function mint(address to, uint256 amount) external {
-        (uint256 word0, uint256 face_) = abi.decode(Clones.fetchCloneArgs(address(this)), (uint256, uint256));
+        (uint256 word0, uint256 face_,) = _terms();
         if (msg.sender != address(uint160(word0))) revert BondSeriesOnlyIssuer(msg.sender);
         uint256 supply = totalSupply() + amount;
         if (supply > face_) revert BondSeriesFaceExceeded(supply, face_);
         _mint(to, amount);
+    }
+
+    /// @notice Records a payment of `amount` to the holders. Only the issuer, which has already
+    /// transferred `amount` of the settlement token to this series.
+    /// @param amount Settlement-token units.
+    function pay(uint256 amount) external {
+        (uint256 word0, uint256 face_,) = _terms();
+        if (msg.sender != address(uint160(word0))) revert BondSeriesOnlyIssuer(msg.sender);
+        // Exact over time: the remainder of each division is carried into the next.
+        uint256 numerator = amount * ONE_X128 + _carryX128;
+        uint256 perUnit = paidPerUnitX128 + numerator / face_;
+        paidPerUnitX128 = perUnit;
+        _carryX128 = numerator % face_;
+        totalPaid += amount;
+        emit Paid(amount, perUnit);
+    }
+
+    /// @notice Sends the caller every payment accrued on their bonds and not yet withdrawn.
+    /// @return amount Settlement-token units sent.
+    function withdrawPayments() external returns (uint256 amount) {
+        amount = withdrawable(msg.sender);
+        if (amount == 0) revert BondSeriesNothingToWithdraw(msg.sender);
+        _withdrawn[msg.sender] += amount;
+        totalWithdrawn += amount;
+        emit PaymentWithdrawn(msg.sender, amount);
+        token().safeTransfer(msg.sender, amount);
+    }
+
+    /// @notice Payments accrued to `holder` and not yet withdrawn.
+    /// @param holder Any address.
+    /// @return Settlement-token units.
+    function withdrawable(address holder) public view returns (uint256) {
+        return accumulated(holder) - _withdrawn[holder];
+    }
+
+    /// @notice Payments ever accrued to `holder` (withdrawn or not).
+    /// @param holder Any address.
+    /// @return Settlement-token units.
+    function accumulated(address holder) public view returns (uint256) {
+        int256 magnified = int256(balanceOf(holder) * paidPerUnitX128) + _corrections[holder];
+        // Never negative: a holder's corrections never exceed what their balance has earned.
+        return uint256(magnified) / ONE_X128;
+    }
+
+    /// @notice Payments accrued to units not yet minted (winners who have not claimed their bonds).
+    /// @return Settlement-token units, rounded down.
+    function unclaimedPayments() external view returns (uint256) {
+        return ((face() - totalSupply()) * paidPerUnitX128) / ONE_X128;
+    }
+
+    /// @dev Moves future payments with transferred units (see the header). Mints carry none.
+    function _update(address from, address to, uint256 value) internal override {
+        super._update(from, to, value);
+        int256 magnified = int256(value * paidPerUnitX128);
+        if (from != address(0)) _corrections[from] += magnified;
+        if (to != address(0) && from != address(0)) _corrections[to] -= magnified;
     }
 
     /// @inheritdoc ERC20
@@ -89,6 +200,10 @@ contract BondSeries is ERC20, IBondSeriesErrors {
     }
 
     function _word0() private view returns (uint256 word0) {
-        (word0,) = abi.decode(Clones.fetchCloneArgs(address(this)), (uint256, uint256));
+        (word0,,) = _terms();
+    }
+
+    function _terms() private view returns (uint256 word0, uint256 face_, IERC20 token_) {
+        return abi.decode(Clones.fetchCloneArgs(address(this)), (uint256, uint256, IERC20));
     }
 }

@@ -10,16 +10,31 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 import {BondSeries} from "./BondSeries.sol";
 import {Commune} from "./Commune.sol";
+import {Treasury} from "./Treasury.sol";
 import {ICommonStockErrors} from "./interfaces/ICommonStockErrors.sol";
 import {Amortization} from "./libraries/Amortization.sol";
 import {RateBook} from "./libraries/RateBook.sol";
 
-/// @title CommonStock: the commune's assets, and the bond auctions that finance them
+/// @title CommonStock: the commune's assets, the bonds that finance them, and their rental
 /// @notice The commune does not coordinate production; it only acquires the assets members ask
 /// for and allocates them. A member requests an asset (price, vendor) and offers a rental agreement
 /// (rent per period, number of periods). The commune sells a series of bonds for the price in a
 /// public auction that sets the interest rate. If it clears and the rent can carry the debt, the
-/// vendor is paid, the asset joins the common stock and the member rents it.
+/// vendor is paid, the asset joins the common stock and the member rents it. Rent redeems the
+/// bonds first; the rest is member income, divided equally by the treasury. An asset returned or
+/// reclaimed from a defaulting renter goes to a rental auction among members; one nobody wants is
+/// liquidated in a public sale, bondholders first.
+///
+/// Lifecycle (`AssetState`), and nothing else:
+///
+///     Auction --settle--> Rented | Failed
+///     Rented --returnAsset / reclaim--> RentalAuction
+///     RentalAuction --settleRental--> Rented (highest member bid) | Liquidation (no bid)
+///     Liquidation --settleLiquidation--> Liquidated (the buyer takes title) | Liquidation (no bid: reopened)
+///
+/// Financing (`Debt`) runs beside it: from settlement the series is Outstanding until interest and
+/// principal are paid (then Redeemed: the asset is fully owned by the commune), or until a
+/// liquidation's proceeds fall short (the rest is written off: the bondholders' loss, pro rata).
 ///
 /// Rate auction. Anyone may bid until the close by escrowing `amount` and naming the lowest rate
 /// they accept, `rateBps` (basis points per period, at most `rateCapBps`). Bids are kept by rate
@@ -44,8 +59,18 @@ import {RateBook} from "./libraries/RateBook.sol";
 /// lends more than they bid. Bidders pull what is theirs with `claim` (bonds for the fill, tokens
 /// for the rest) and the vendor pulls the price with `withdraw`: settlement pushes nothing.
 ///
+/// Debt and rent. Period k of the series starts at `debt.start + k * periodSeconds` (k = 0, 1, ...).
+/// At the start of each period, interest ceil(principal * r* / 10_000) accrues (simple interest:
+/// accrued interest bears none). Every payment to the bonds pays accrued interest first, then
+/// principal; the rest of a rent payment, and all rent once the series is redeemed, is member
+/// income. Rent for period k of a rental agreement is due at `rental.start + k * periodSeconds`;
+/// the renter may pay any number of periods ahead. Rent not paid `graceSeconds` after it falls due,
+/// or the end of the agreement's term, lets anyone reclaim the asset.
+///
 /// Money. This contract holds exactly `escrowHeld + creditsHeld` settlement-token base units:
-/// escrow of bids not yet claimed (less the price once a sale clears) plus credits not yet withdrawn.
+/// escrow of bids (bond bids not yet claimed, less prices paid to vendors; leading rental and
+/// liquidation bids) plus credits not yet withdrawn (vendors' prices, outbid rental and
+/// liquidation bids). Rent goes straight from the renter to the series and the treasury.
 contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using RateBook for RateBook.Book;
@@ -55,7 +80,10 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         None,
         Auction, // bond auction open (or closed and awaiting settlement)
         Failed, // the bond sale did not clear or the rent could not carry it; every bid refunded
-        Rented // bought; rented to a member under a rental agreement
+        Rented, // in the common stock, rented to a member under a rental agreement
+        RentalAuction, // in the common stock, offered to members for new rental terms
+        Liquidation, // nobody wanted it: offered to anyone in a public sale
+        Liquidated // sold; the buyer holds title and it has left the common stock
     }
 
     /// @notice Why a bond auction failed.
@@ -65,7 +93,14 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         RentTooLow // the rent cannot repay the price at the clearing rate within the term
     }
 
-    /// @notice An asset of the common stock and its financing.
+    /// @notice Why a rental agreement ended.
+    enum RentalEnd {
+        Returned, // the renter no longer needs it
+        Defaulted, // rent not paid within the grace period
+        TermEnded // every period paid and the term is over
+    }
+
+    /// @notice An asset of the common stock and its bond auction.
     struct Asset {
         address requester; // the member who asked for it: the first renter
         uint64 auctionClosesAt;
@@ -73,15 +108,42 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         AssetState state;
         Failure failure;
         address vendor;
-        uint32 periods; // term of the rental agreement, in rent periods
-        uint64 rentalStart; // block time the rental agreement started
+        uint32 periods; // term offered by the requester, in rent periods
         uint128 price; // face value of the bond series, settlement-token base units
-        uint128 rentPerPeriod;
+        uint128 rentPerPeriod; // rent offered by the requester
         address series; // the BondSeries clone, once the sale clears
-        uint128 escrowed; // sum of all bids
+        uint128 escrowed; // sum of all bond bids
         uint128 marginNeed; // N: principal raised at the clearing tick
         uint128 marginTotal; // T: sum of bids at the clearing tick
         bytes32 descriptionHash;
+    }
+
+    /// @notice The asset's debt to its bondholders.
+    struct Debt {
+        uint128 principal; // outstanding principal
+        uint128 interestOwed; // accrued interest not yet paid
+        uint64 start; // settlement time: period 0 of the series starts here
+        uint32 accruedPeriods; // period starts whose interest has accrued
+        bool redeemed; // principal and interest all paid: the asset is fully owned by the commune
+        uint128 writtenOff; // principal and interest lost when liquidation fell short
+    }
+
+    /// @notice The current (or last) rental agreement of an asset.
+    struct Rental {
+        address renter;
+        uint64 start; // period k is due at start + k * periodSeconds
+        uint32 periods; // term
+        uint32 paidPeriods; // periods paid so far
+        uint128 rentPerPeriod;
+    }
+
+    /// @notice An open ascending sale: a rental auction (members bid rent) or a liquidation (anyone
+    /// bids a price). The leader's escrow is held; outbid escrow is credited back.
+    struct Sale {
+        address leader;
+        uint64 closesAt;
+        uint32 periods; // the leader's term (rental auctions only)
+        uint128 amount; // the leading rent per period, or the leading price
     }
 
     /// @notice One bid in a bond auction.
@@ -100,11 +162,14 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
     /// @notice Highest rate cap a commune may set (bounds the settlement scan of the rate book).
     uint256 public constant MAX_RATE_CAP_BPS = 4_095;
 
-    /// @notice The membership contract: only its members request assets.
+    /// @notice The membership contract: only its members request, rent and bid for rentals.
     Commune public immutable commune;
 
     /// @notice The settlement token: all money of the commune is in this ERC-20.
     IERC20 public immutable token;
+
+    /// @notice The treasury: member income and payouts.
+    Treasury public immutable treasury;
 
     /// @notice The BondSeries implementation every series is a clone of.
     address public immutable seriesImplementation;
@@ -112,8 +177,17 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
     /// @notice Length of one rent period, seconds. One length per commune.
     uint256 public immutable periodSeconds;
 
+    /// @notice How long rent may be overdue before anyone may reclaim the asset, seconds.
+    uint256 public immutable graceSeconds;
+
+    /// @notice How long rental auctions and liquidation sales stay open, seconds.
+    uint256 public immutable saleSeconds;
+
     /// @notice Highest rate a bid may name, basis points per period.
     uint256 public immutable rateCapBps;
+
+    /// @notice Least liquidation price, in basis points of the asset's price (0: no reserve).
+    uint256 public immutable liquidationReserveBps;
 
     uint8 private immutable _tokenDecimals;
 
@@ -123,13 +197,17 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
     /// @notice Number of bids ever placed; bid ids run from 1 to this.
     uint256 public bidCount;
 
-    /// @notice Settlement tokens held for bids: escrow not yet claimed, less prices paid to vendors.
+    /// @notice Settlement tokens held for bids (see the header).
     uint256 public escrowHeld;
 
-    /// @notice Settlement tokens credited to accounts (vendors) and not yet withdrawn.
+    /// @notice Settlement tokens credited to accounts and not yet withdrawn.
     uint256 public creditsHeld;
 
     mapping(uint256 assetId => Asset) private _assets;
+    mapping(uint256 assetId => Debt) private _debts;
+    mapping(uint256 assetId => Rental) private _rentals;
+    mapping(uint256 assetId => Sale) private _sales;
+    mapping(uint256 assetId => address buyer) private _titleHolder;
     mapping(uint256 bidId => Bid) private _bids;
     mapping(uint256 assetId => RateBook.Book) private _books;
     mapping(address account => uint256 amount) private _credits;
@@ -162,36 +240,89 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
     /// @notice Emitted when a bidder claims a settled bid.
     event BidClaimed(uint256 indexed bidId, address indexed bidder, uint256 bonds, uint256 refund);
 
-    /// @notice Emitted when an account is credited (the vendor, with the price).
+    /// @notice Emitted when an account is credited (a vendor's price, an outbid escrow).
     event Credited(address indexed account, uint256 indexed assetId, uint256 amount);
 
     /// @notice Emitted when an account withdraws its credits.
     event Withdrawn(address indexed account, uint256 amount);
 
-    /// @param commune_ The membership contract.
+    /// @notice Emitted when rent is paid: what went to the bondholders and what to the members.
+    event RentPaid(
+        uint256 indexed assetId, address indexed renter, uint256 periods, uint256 amount, uint256 toBonds, uint256 toMembers
+    );
+
+    /// @notice Emitted when a series' principal and interest are all paid: the asset is fully owned.
+    event SeriesRedeemed(uint256 indexed assetId);
+
+    /// @notice Emitted when liquidation proceeds fall short of the debt: the rest is the bondholders' loss.
+    event SeriesWrittenOff(uint256 indexed assetId, uint256 shortfall);
+
+    /// @notice Emitted when a rental agreement ends.
+    event RentalEnded(uint256 indexed assetId, address indexed renter, RentalEnd reason);
+
+    /// @notice Emitted when an asset is offered to the members for new rental terms.
+    event RentalAuctionOpened(uint256 indexed assetId, uint256 closesAt);
+
+    /// @notice Emitted when a member bids in a rental auction.
+    event RentBid(uint256 indexed assetId, address indexed bidder, uint256 rentPerPeriod, uint256 periods);
+
+    /// @notice Emitted when an asset is offered for sale to anyone (opened or reopened).
+    event LiquidationOpened(uint256 indexed assetId, uint256 closesAt, uint256 reserve);
+
+    /// @notice Emitted when anyone bids in a liquidation sale.
+    event LiquidationBid(uint256 indexed assetId, address indexed bidder, uint256 amount);
+
+    /// @notice Emitted when a liquidation sale settles: the buyer takes title.
+    event AssetLiquidated(uint256 indexed assetId, address indexed buyer, uint256 proceeds, uint256 toBonds, uint256 toMembers);
+
+    /// @notice Deployment parameters of a common stock.
+    /// @param periodSeconds Length of a rent period, seconds (at least one).
+    /// @param graceSeconds How long rent may be overdue before the asset can be reclaimed.
+    /// @param saleSeconds How long rental auctions and liquidation sales stay open (at least one).
+    /// @param rateCapBps Highest rate a bond bid may name, basis points per period (at most 4,095).
+    /// @param liquidationReserveBps Least liquidation price, basis points of the asset's price (at most 10,000).
+    struct Params {
+        uint256 periodSeconds;
+        uint256 graceSeconds;
+        uint256 saleSeconds;
+        uint256 rateCapBps;
+        uint256 liquidationReserveBps;
+    }
+
+    /// @param commune_ The membership contract (which must name this contract and `treasury_`).
     /// @param token_ The settlement token (any ERC-20 with decimals).
+    /// @param treasury_ The treasury (which must name this contract).
     /// @param seriesImplementation_ A deployed BondSeries to clone.
-    /// @param periodSeconds_ Length of a rent period, seconds (at least one).
-    /// @param rateCapBps_ Highest rate a bid may name, basis points per period (at most 4,095).
+    /// @param params Periods, grace, sale length, rate cap and liquidation reserve.
     constructor(
         Commune commune_,
         IERC20 token_,
+        Treasury treasury_,
         address seriesImplementation_,
-        uint256 periodSeconds_,
-        uint256 rateCapBps_
+        Params memory params
     ) {
-        if (address(commune_).code.length == 0) revert StockInvalidParameter("commune", uint160(address(commune_)));
-        if (address(token_).code.length == 0) revert StockInvalidParameter("token", uint160(address(token_)));
+        if (commune_.stock() != address(this)) revert StockMiswired("commune.stock");
+        if (address(commune_.treasury()) != address(treasury_)) revert StockMiswired("commune.treasury");
+        if (treasury_.stock() != address(this)) revert StockMiswired("treasury.stock");
+        if (treasury_.token() != token_) revert StockMiswired("treasury.token");
         if (seriesImplementation_.code.length == 0) {
             revert StockInvalidParameter("seriesImplementation", uint160(seriesImplementation_));
         }
-        if (periodSeconds_ == 0) revert StockInvalidParameter("periodSeconds", periodSeconds_);
-        if (rateCapBps_ > MAX_RATE_CAP_BPS) revert StockInvalidParameter("rateCapBps", rateCapBps_);
+        if (params.periodSeconds == 0) revert StockInvalidParameter("periodSeconds", params.periodSeconds);
+        if (params.saleSeconds == 0) revert StockInvalidParameter("saleSeconds", params.saleSeconds);
+        if (params.rateCapBps > MAX_RATE_CAP_BPS) revert StockInvalidParameter("rateCapBps", params.rateCapBps);
+        if (params.liquidationReserveBps > Amortization.BPS) {
+            revert StockInvalidParameter("liquidationReserveBps", params.liquidationReserveBps);
+        }
         commune = commune_;
         token = token_;
+        treasury = treasury_;
         seriesImplementation = seriesImplementation_;
-        periodSeconds = periodSeconds_;
-        rateCapBps = rateCapBps_;
+        periodSeconds = params.periodSeconds;
+        graceSeconds = params.graceSeconds;
+        saleSeconds = params.saleSeconds;
+        rateCapBps = params.rateCapBps;
+        liquidationReserveBps = params.liquidationReserveBps;
         _tokenDecimals = IERC20Metadata(address(token_)).decimals();
     }
 
@@ -300,7 +431,9 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
 
         address series = Clones.cloneWithImmutableArgs(
             seriesImplementation,
-            BondSeries(seriesImplementation).encodeTerms(address(this), assetId, price, rate, _tokenDecimals)
+            BondSeries(seriesImplementation).encodeTerms(
+                address(this), assetId, price, rate, _tokenDecimals, address(token)
+            )
         );
         // Safe casts: rate <= rateCapBps <= 4,095; below < price <= 2**128 - 1; tick total <= escrowed.
         asset.clearingRateBps = uint16(rate);
@@ -308,14 +441,17 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         asset.marginTotal = uint128(_books[assetId].amountAt(rate));
         asset.series = series;
         asset.state = AssetState.Rented;
-        asset.rentalStart = uint64(block.timestamp);
+        Debt storage debt = _debts[assetId];
+        debt.principal = uint128(price);
+        debt.start = uint64(block.timestamp);
 
         escrowHeld -= price;
         creditsHeld += price;
         _credits[asset.vendor] += price;
         emit AuctionSettled(assetId, rate, series, price);
         emit Credited(asset.vendor, assetId, price);
-        emit RentalStarted(assetId, asset.requester, asset.rentPerPeriod, asset.periods, block.timestamp);
+        // The requester's commitment carries over to the rental.
+        _startRental(assetId, asset.requester, asset.rentPerPeriod, asset.periods);
         return true;
     }
 
@@ -340,7 +476,170 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         if (refund > 0) token.safeTransfer(msg.sender, refund);
     }
 
-    /// @notice Withdraws everything credited to the caller (a vendor's price).
+    // -------------------------------------------------------------------- rent
+
+    /// @notice Pays `periods` periods of rent ahead. Bond service first (interest, then principal),
+    /// the rest to the members through the treasury. Only the renter.
+    /// @dev The renter must have approved this contract for `periods * rentPerPeriod`.
+    /// @param assetId The asset.
+    /// @param periods Periods to pay, from 1 to what the agreement has left.
+    /// @return amount Settlement-token base units paid.
+    function payRent(uint256 assetId, uint256 periods) external nonReentrant returns (uint256 amount) {
+        Rental storage rental = _rentedBy(assetId, msg.sender);
+        uint256 remaining = rental.periods - rental.paidPeriods;
+        if (periods == 0 || periods > remaining) revert RentInvalidPeriods(periods, remaining);
+        // Safe cast: periods <= remaining < 2**32.
+        rental.paidPeriods += uint32(periods);
+        amount = periods * rental.rentPerPeriod;
+        _payRent(assetId, msg.sender, periods, amount, msg.sender);
+    }
+
+    /// @notice Returns a rented asset to the commune, which offers it to the members again.
+    /// Rent already paid is not refunded: it has been paid on to bondholders and members.
+    /// @param assetId The asset; only its renter may return it.
+    function returnAsset(uint256 assetId) external {
+        _rentedBy(assetId, msg.sender);
+        _endRental(assetId, msg.sender, RentalEnd.Returned);
+    }
+
+    /// @notice Reclaims an asset whose rent is overdue past the grace period, or whose term has
+    /// ended. Anyone may call (the keeper does).
+    /// @param assetId The asset.
+    function reclaim(uint256 assetId) external {
+        Asset storage asset = _assets[assetId];
+        if (asset.state != AssetState.Rented) revert AssetNotRented(assetId, uint8(asset.state));
+        Rental storage rental = _rentals[assetId];
+        (uint256 dueAt, RentalEnd reason) = _reclaimableAt(rental);
+        if (block.timestamp < dueAt) revert ReclaimNotDue(assetId, dueAt);
+        _endRental(assetId, rental.renter, reason);
+    }
+
+    // ---------------------------------------------------------- rental auction
+
+    /// @notice Bids in an asset's rental auction (members only): escrows one period's rent.
+    /// The highest rent per period at the close wins; an outbid member's escrow is credited back.
+    /// @dev The caller must have approved this contract for `rentPerPeriod`.
+    /// @param assetId The asset.
+    /// @param rentPerPeriod Rent offered per period; more than the leading bid, and while bonds are
+    /// outstanding more than a period's interest.
+    /// @param periods Term wanted, 1 to MAX_PERIODS.
+    function bidRent(uint256 assetId, uint256 rentPerPeriod, uint256 periods) external nonReentrant {
+        if (!commune.isMember(msg.sender)) revert StockNotMember(msg.sender);
+        Asset storage asset = _assets[assetId];
+        if (asset.state != AssetState.RentalAuction) revert RentalAuctionNotOpen(assetId, uint8(asset.state));
+        Sale storage sale = _sales[assetId];
+        if (block.timestamp >= sale.closesAt) revert AuctionClosed(assetId, sale.closesAt);
+        if (periods == 0 || periods > MAX_PERIODS) revert AssetInvalidTerm(periods, MAX_PERIODS);
+        if (rentPerPeriod <= sale.amount || rentPerPeriod > type(uint128).max) {
+            revert RentBidTooLow(rentPerPeriod, sale.amount);
+        }
+        Debt storage debt = _debts[assetId];
+        if (debt.principal > 0) {
+            uint256 minimum = Amortization.interest(debt.principal, asset.clearingRateBps) + 1;
+            if (rentPerPeriod < minimum) revert RentBelowBondService(rentPerPeriod, minimum);
+        }
+        _outbid(assetId, sale);
+        // Safe casts: checked above.
+        sale.leader = msg.sender;
+        sale.amount = uint128(rentPerPeriod);
+        sale.periods = uint32(periods);
+        ++_commitments[msg.sender];
+        escrowHeld += rentPerPeriod;
+        emit RentBid(assetId, msg.sender, rentPerPeriod, periods);
+        token.safeTransferFrom(msg.sender, address(this), rentPerPeriod);
+    }
+
+    /// @notice Settles a rental auction after its close. Anyone may call. The leader becomes the
+    /// renter with the first period paid from the escrow; with no bid the asset goes to liquidation.
+    /// @param assetId The asset.
+    /// @return rented True if a member now rents it; false if it is offered for liquidation.
+    function settleRental(uint256 assetId) external nonReentrant returns (bool rented) {
+        Asset storage asset = _assets[assetId];
+        if (asset.state != AssetState.RentalAuction) revert RentalAuctionNotOpen(assetId, uint8(asset.state));
+        Sale storage sale = _sales[assetId];
+        if (block.timestamp < sale.closesAt) revert AuctionStillOpen(assetId, sale.closesAt);
+        address winner = sale.leader;
+        if (winner == address(0)) {
+            asset.state = AssetState.Liquidation;
+            _openLiquidation(assetId, sale);
+            return false;
+        }
+        uint256 rent = sale.amount;
+        uint256 periods = sale.periods;
+        delete _sales[assetId];
+        asset.state = AssetState.Rented;
+        _startRental(assetId, winner, rent, periods);
+        _rentals[assetId].paidPeriods = 1;
+        escrowHeld -= rent;
+        _payRent(assetId, winner, 1, rent, address(this));
+        return true;
+    }
+
+    // ------------------------------------------------------------- liquidation
+
+    /// @notice Bids in an asset's liquidation sale (anyone): escrows `amount`. The highest bid at
+    /// the close buys the asset; an outbid bidder's escrow is credited back.
+    /// @dev The caller must have approved this contract for `amount`.
+    /// @param assetId The asset.
+    /// @param amount Price offered: more than the current bid and at least the reserve.
+    function bidLiquidation(uint256 assetId, uint256 amount) external nonReentrant {
+        Asset storage asset = _assets[assetId];
+        if (asset.state != AssetState.Liquidation) revert LiquidationNotOpen(assetId, uint8(asset.state));
+        Sale storage sale = _sales[assetId];
+        if (block.timestamp >= sale.closesAt) revert AuctionClosed(assetId, sale.closesAt);
+        uint256 reserve = liquidationReserve(assetId);
+        if (amount < reserve) revert LiquidationBelowReserve(amount, reserve);
+        if (amount <= sale.amount || amount > type(uint128).max) revert LiquidationBidTooLow(amount, sale.amount);
+        _outbid(assetId, sale);
+        sale.leader = msg.sender;
+        // Safe cast: checked above.
+        sale.amount = uint128(amount);
+        escrowHeld += amount;
+        emit LiquidationBid(assetId, msg.sender, amount);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @notice Settles a liquidation sale after its close. Anyone may call. The proceeds pay the
+    /// series' interest and principal first; any surplus is member income; any shortfall is the
+    /// bondholders' loss. The buyer takes title. With no bid the sale reopens.
+    /// @param assetId The asset.
+    /// @return sold True if sold; false if there was no bid and the sale reopened.
+    function settleLiquidation(uint256 assetId) external nonReentrant returns (bool sold) {
+        Asset storage asset = _assets[assetId];
+        if (asset.state != AssetState.Liquidation) revert LiquidationNotOpen(assetId, uint8(asset.state));
+        Sale storage sale = _sales[assetId];
+        if (block.timestamp < sale.closesAt) revert AuctionStillOpen(assetId, sale.closesAt);
+        address buyer = sale.leader;
+        if (buyer == address(0)) {
+            _openLiquidation(assetId, sale);
+            return false;
+        }
+        uint256 proceeds = sale.amount;
+        delete _sales[assetId];
+        asset.state = AssetState.Liquidated;
+        _titleHolder[assetId] = buyer;
+        escrowHeld -= proceeds;
+
+        Debt storage debt = _debts[assetId];
+        uint256 toBonds = _serviceDebt(assetId, debt, asset.clearingRateBps, proceeds);
+        uint256 shortfall = uint256(debt.principal) + debt.interestOwed;
+        if (shortfall > 0) {
+            // Safe cast: interest accrued on an asset never approaches 2**127 base units.
+            debt.writtenOff = uint128(shortfall);
+            debt.principal = 0;
+            debt.interestOwed = 0;
+            emit SeriesWrittenOff(assetId, shortfall);
+        }
+        uint256 toMembers = proceeds - toBonds;
+        emit AssetLiquidated(assetId, buyer, proceeds, toBonds, toMembers);
+        if (toBonds > 0) _payBonds(asset.series, toBonds, address(this));
+        if (toMembers > 0) {
+            token.safeTransfer(address(treasury), toMembers);
+            treasury.recordIncome(toMembers);
+        }
+    }
+
+    /// @notice Withdraws everything credited to the caller (a vendor's price, an outbid escrow).
     /// @return amount Settlement-token base units sent to the caller.
     function withdraw() external nonReentrant returns (uint256 amount) {
         amount = _credits[msg.sender];
@@ -404,8 +703,75 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         return _credits[account];
     }
 
-    /// @notice Assets `member` has requested or rents that are not yet closed: a member with any
-    /// cannot leave the commune.
+    /// @notice The asset's debt to its bondholders (interest accrued up to the last payment).
+    /// @param assetId The asset.
+    /// @return The debt record.
+    function debtInfo(uint256 assetId) external view returns (Debt memory) {
+        return _debts[assetId];
+    }
+
+    /// @notice What the asset owes its bondholders right now: principal plus interest accrued to
+    /// the current period.
+    /// @param assetId The asset.
+    /// @return principal Outstanding principal.
+    /// @return interest Accrued, unpaid interest.
+    function debtOwed(uint256 assetId) public view returns (uint256 principal, uint256 interest) {
+        Debt storage debt = _debts[assetId];
+        principal = debt.principal;
+        interest = debt.interestOwed;
+        if (principal > 0) {
+            uint256 started = _periodsStarted(debt);
+            interest += (started - debt.accruedPeriods) * Amortization.interest(principal, _assets[assetId].clearingRateBps);
+        }
+    }
+
+    /// @notice Whether the asset's bonds are all redeemed: the asset is fully owned by the commune.
+    /// @param assetId The asset.
+    /// @return True once principal and interest are paid.
+    function isFullyOwned(uint256 assetId) external view returns (bool) {
+        return _debts[assetId].redeemed;
+    }
+
+    /// @notice The asset's current (or last) rental agreement.
+    /// @param assetId The asset.
+    /// @return The agreement.
+    function rentalInfo(uint256 assetId) external view returns (Rental memory) {
+        return _rentals[assetId];
+    }
+
+    /// @notice When a rented asset becomes reclaimable, and why.
+    /// @param assetId The asset (must be rented).
+    /// @return at Block time from which anyone may reclaim it.
+    /// @return reason Defaulted if rent will then be overdue past grace, TermEnded if all is paid.
+    function reclaimableAt(uint256 assetId) external view returns (uint256 at, RentalEnd reason) {
+        Asset storage asset = _assets[assetId];
+        if (asset.state != AssetState.Rented) revert AssetNotRented(assetId, uint8(asset.state));
+        return _reclaimableAt(_rentals[assetId]);
+    }
+
+    /// @notice The asset's open rental auction or liquidation sale.
+    /// @param assetId The asset.
+    /// @return The sale (leader zero when nobody has bid).
+    function saleInfo(uint256 assetId) external view returns (Sale memory) {
+        return _sales[assetId];
+    }
+
+    /// @notice Who bought the asset at liquidation (zero while it is in the common stock).
+    /// @param assetId The asset.
+    /// @return The title holder.
+    function titleHolder(uint256 assetId) external view returns (address) {
+        return _titleHolder[assetId];
+    }
+
+    /// @notice The least price a liquidation bid for the asset may offer.
+    /// @param assetId The asset.
+    /// @return Settlement-token base units.
+    function liquidationReserve(uint256 assetId) public view returns (uint256) {
+        return Math.mulDiv(_assets[assetId].price, liquidationReserveBps, Amortization.BPS, Math.Rounding.Ceil);
+    }
+
+    /// @notice Assets `member` has requested, rents, or leads the rental auction of: a member with
+    /// any cannot leave the commune.
     /// @param member Any address.
     /// @return Count.
     function commitments(address member) external view returns (uint256) {
@@ -430,6 +796,123 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         --_commitments[asset.requester];
         emit AuctionFailed(assetId, reason);
         return false;
+    }
+
+    /// @dev Starts a rental agreement at the current block time. Emits {RentalStarted}.
+    function _startRental(uint256 assetId, address renter, uint256 rentPerPeriod, uint256 periods) private {
+        // Safe casts: rent < 2**128 and periods <= MAX_PERIODS were checked by the callers.
+        _rentals[assetId] = Rental({
+            renter: renter,
+            start: uint64(block.timestamp),
+            periods: uint32(periods),
+            paidPeriods: 0,
+            rentPerPeriod: uint128(rentPerPeriod)
+        });
+        emit RentalStarted(assetId, renter, rentPerPeriod, periods, block.timestamp);
+    }
+
+    /// @dev Ends the rental and opens a rental auction among the members.
+    /// Emits {RentalEnded} and {RentalAuctionOpened}.
+    function _endRental(uint256 assetId, address renter, RentalEnd reason) private {
+        --_commitments[renter];
+        _assets[assetId].state = AssetState.RentalAuction;
+        uint256 closesAt = block.timestamp + saleSeconds;
+        // Safe cast: block times and sale lengths are far below 2**64.
+        _sales[assetId].closesAt = uint64(closesAt);
+        emit RentalEnded(assetId, renter, reason);
+        emit RentalAuctionOpened(assetId, closesAt);
+    }
+
+    /// @dev The rental of an asset that `caller` rents. Reverts AssetNotRented / NotRenter.
+    function _rentedBy(uint256 assetId, address caller) private view returns (Rental storage rental) {
+        Asset storage asset = _assets[assetId];
+        if (asset.state != AssetState.Rented) revert AssetNotRented(assetId, uint8(asset.state));
+        rental = _rentals[assetId];
+        if (rental.renter != caller) revert NotRenter(assetId, caller, rental.renter);
+    }
+
+    /// @dev First time the rental can be reclaimed: grace past the first unpaid period's due time,
+    /// or the end of the term when every period is paid.
+    function _reclaimableAt(Rental storage rental) private view returns (uint256, RentalEnd) {
+        if (rental.paidPeriods < rental.periods) {
+            return (rental.start + uint256(rental.paidPeriods) * periodSeconds + graceSeconds, RentalEnd.Defaulted);
+        }
+        return (rental.start + uint256(rental.periods) * periodSeconds, RentalEnd.TermEnded);
+    }
+
+    /// @dev Credits the current leader of a sale with their escrow (they were outbid).
+    function _outbid(uint256 assetId, Sale storage sale) private {
+        address leader = sale.leader;
+        if (leader == address(0)) return;
+        uint256 amount = sale.amount;
+        if (_assets[assetId].state == AssetState.RentalAuction) --_commitments[leader];
+        escrowHeld -= amount;
+        creditsHeld += amount;
+        _credits[leader] += amount;
+        emit Credited(leader, assetId, amount);
+    }
+
+    /// @dev Opens (or reopens) the liquidation sale. Emits {LiquidationOpened}.
+    function _openLiquidation(uint256 assetId, Sale storage sale) private {
+        uint256 closesAt = block.timestamp + saleSeconds;
+        // Safe cast: block times and sale lengths are far below 2**64.
+        sale.closesAt = uint64(closesAt);
+        emit LiquidationOpened(assetId, closesAt, liquidationReserve(assetId));
+    }
+
+    /// @dev Period starts of the series up to now: period 0 starts at settlement.
+    function _periodsStarted(Debt storage debt) private view returns (uint256) {
+        return (block.timestamp - debt.start) / periodSeconds + 1;
+    }
+
+    /// @dev Accrues interest to the current period, then applies up to `amount` to the debt,
+    /// interest first, then principal. Marks the series redeemed when both reach zero.
+    /// @return toBonds What the bondholders receive (<= amount). Emits {SeriesRedeemed}.
+    function _serviceDebt(uint256 assetId, Debt storage debt, uint256 rateBps, uint256 amount)
+        private
+        returns (uint256 toBonds)
+    {
+        uint256 principal = debt.principal;
+        uint256 interest = debt.interestOwed;
+        if (principal == 0 && interest == 0) return 0; // redeemed, written off, or never financed
+        uint256 started = _periodsStarted(debt);
+        if (principal > 0 && started > debt.accruedPeriods) {
+            interest += (started - debt.accruedPeriods) * Amortization.interest(principal, rateBps);
+        }
+        // Safe cast: period counts are far below 2**32.
+        debt.accruedPeriods = uint32(started);
+        uint256 toInterest = Math.min(amount, interest);
+        uint256 toPrincipal = Math.min(amount - toInterest, principal);
+        toBonds = toInterest + toPrincipal;
+        // Safe casts: both only fall from values that fit.
+        debt.interestOwed = uint128(interest - toInterest);
+        debt.principal = uint128(principal - toPrincipal);
+        if (principal == toPrincipal && interest == toInterest) {
+            debt.redeemed = true;
+            emit SeriesRedeemed(assetId);
+        }
+    }
+
+    /// @dev Moves `amount` to the series (from the renter, or from this contract's escrow) and records it.
+    function _payBonds(address series, uint256 amount, address from) private {
+        if (from == address(this)) token.safeTransfer(series, amount);
+        else token.safeTransferFrom(from, series, amount);
+        BondSeries(series).pay(amount);
+    }
+
+    /// @dev Runs a rent payment of `amount` through the waterfall: bond service, then member income.
+    /// Tokens come from `from`: the renter, or this contract's escrow. Emits {RentPaid}.
+    function _payRent(uint256 assetId, address renter, uint256 periods, uint256 amount, address from) private {
+        Asset storage asset = _assets[assetId];
+        uint256 toBonds = _serviceDebt(assetId, _debts[assetId], asset.clearingRateBps, amount);
+        uint256 toMembers = amount - toBonds;
+        emit RentPaid(assetId, renter, periods, amount, toBonds, toMembers);
+        if (toBonds > 0) _payBonds(asset.series, toBonds, from);
+        if (toMembers > 0) {
+            if (from == address(this)) token.safeTransfer(address(treasury), toMembers);
+            else token.safeTransferFrom(from, address(treasury), toMembers);
+        }
+        treasury.recordRent(renter, amount, toMembers);
     }
 
     /// @dev Bond units a bid is filled with (see the header for the rule).

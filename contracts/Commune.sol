@@ -5,6 +5,7 @@ import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {ICommuneErrors} from "./interfaces/ICommuneErrors.sol";
+import {ICommitments, IMembershipHooks} from "./interfaces/ICommuneHooks.sol";
 import {IERC5192} from "./interfaces/IERC5192.sol";
 
 /// @title Commune: membership of a venture commune
@@ -25,6 +26,12 @@ import {IERC5192} from "./interfaces/IERC5192.sol";
 ///
 /// Every change of membership goes through `_admit` or `_remove`, and every change of a share's
 /// owner through ERC-721's `_update`, which refuses any move between two non-zero addresses.
+///
+/// The rest of the commune. `treasury` and `stock` are fixed at deployment (the deployer predicts
+/// their addresses; their constructors check that this contract names them). On admission the
+/// treasury starts the member's share of income; on exit it keeps what accrued claimable, and a
+/// member with commitments in the common stock (a pending request, a rental, a leading rental bid)
+/// cannot leave. Both may be the zero address for a membership-only commune.
 contract Commune is ERC721, IERC5192, ICommuneErrors {
     /// @notice One labour claim, packed into one storage slot plus the evidence hash.
     /// @param worker Who did the work and will be credited.
@@ -43,6 +50,12 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
 
     /// @notice Most attestations a claim ever needs; the quorum is min(quorumCap, memberCount).
     uint256 public immutable quorumCap;
+
+    /// @notice The treasury told of admissions and exits (zero for a membership-only commune).
+    IMembershipHooks public immutable treasury;
+
+    /// @notice The common stock asked for a leaving member's commitments (zero for membership only).
+    address public immutable stock;
 
     /// @notice Number of current members, equal to the number of shares outstanding.
     uint256 public memberCount;
@@ -95,12 +108,16 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
     /// @param founders The initial members; each receives one share. Must be non-empty and distinct.
     /// @param labourThreshold_ Labour units a share costs; at least 1.
     /// @param quorumCap_ Most attestations a claim needs; from 1 to 2**24 - 1.
+    /// @param treasury_ The commune's treasury, or zero for a membership-only commune.
+    /// @param stock_ The commune's common stock, or zero for a membership-only commune.
     constructor(
         string memory name_,
         string memory symbol_,
         address[] memory founders,
         uint256 labourThreshold_,
-        uint256 quorumCap_
+        uint256 quorumCap_,
+        IMembershipHooks treasury_,
+        address stock_
     ) ERC721(name_, symbol_) {
         if (founders.length == 0) revert CommuneNoFounders();
         if (labourThreshold_ == 0) revert CommuneInvalidParameter("labourThreshold", labourThreshold_);
@@ -109,8 +126,11 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
         }
         labourThreshold = labourThreshold_;
         quorumCap = quorumCap_;
+        treasury = treasury_;
+        stock = stock_;
+        // Founders are admitted before the treasury exists, when income per share is still zero.
         for (uint256 i = 0; i < founders.length; ++i) {
-            _admit(founders[i]);
+            _admit(founders[i], false);
         }
     }
 
@@ -169,12 +189,17 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
         unchecked {
             _countedLabour[msg.sender] = counted - labourThreshold;
         }
-        shareId = _admit(msg.sender);
+        shareId = _admit(msg.sender, true);
     }
 
-    /// @notice Leaves the commune: the caller's share is burned.
+    /// @notice Leaves the commune: the caller's share is burned. Income accrued so far stays claimable.
+    /// A member who has requested, rents, or leads the rental auction of an asset cannot leave.
     function leave() external {
         if (_shareOf[msg.sender] == 0) revert CommuneNotMember(msg.sender);
+        if (stock != address(0)) {
+            uint256 commitments = ICommitments(stock).commitments(msg.sender);
+            if (commitments != 0) revert CommuneMemberCommitted(msg.sender, commitments);
+        }
         _remove(msg.sender);
     }
 
@@ -267,10 +292,10 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
 
     // ---------------------------------------------------------------- internal
 
-    /// @dev Mints the one share of a new member.
+    /// @dev Mints the one share of a new member; `notify` tells the treasury (not for founders).
     /// Requirements: `member` holds no share (checked here, so founders are distinct too).
     /// Emits {MemberJoined}, {Locked} and ERC-721 {Transfer}.
-    function _admit(address member) internal returns (uint256 shareId) {
+    function _admit(address member, bool notify) internal returns (uint256 shareId) {
         if (_shareOf[member] != 0) revert CommuneAlreadyMember(member);
         shareId = ++_lastShareId;
         _shareOf[member] = shareId;
@@ -278,12 +303,14 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
         _mint(member, shareId);
         emit Locked(shareId);
         emit MemberJoined(member, shareId);
+        if (notify && address(treasury) != address(0)) treasury.onJoin(member);
     }
 
     /// @dev Burns the share of a leaving member.
     /// Requirements: `member` holds a share.
     /// Emits {MemberLeft} and ERC-721 {Transfer}.
     function _remove(address member) internal {
+        if (address(treasury) != address(0)) treasury.onLeave(member);
         uint256 shareId = _shareOf[member];
         delete _shareOf[member];
         --memberCount;

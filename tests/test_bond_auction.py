@@ -57,7 +57,7 @@ def test_auction_clears_at_the_lowest_fully_subscribed_rate(parts):
     assert names == ["AuctionSettled", "Credited", "RentalStarted"]
     asset = stock.asset(asset_id)
     assert asset.state == AssetState.RENTED and asset.renter == member.address
-    assert asset.rental_start == stock.chain.w3.eth.get_block(settled.tx.block_number)["timestamp"]
+    assert stock.rental(asset_id).start == stock.chain.w3.eth.get_block(settled.tx.block_number)["timestamp"]
     # the 600 still needed at 150 bps are split 300:500 -> 225 and 375
     expected = [(400, 0), (225, 75), (375, 125), (0, 200), (0, 200)]
     assert [stock.bid_outcome(i) for i in ids] == [(x * UNIT, y * UNIT) for x, y in expected]
@@ -285,17 +285,48 @@ def test_only_the_issuer_mints_bonds(parts):
                   caller=bidders[0].address)
 
 
-def test_stock_constructor_refuses_bad_parameters(deployment, accounts, artifacts):
+def _raw_deploy(client_cls, chain, sender, *args, artifacts):
+    """Deploy without the Python client's validation, so the constructor's own checks are reached."""
+    return ContractClient.deploy.__func__(client_cls, chain, sender, *args, artifacts=artifacts)
+
+
+@pytest.mark.parametrize(
+    "params, name, value",
+    [
+        ((0, 0, 60, 100, 0), "periodSeconds", 0),
+        ((60, 0, 0, 100, 0), "saleSeconds", 0),
+        ((60, 0, 60, 4_096, 0), "rateCapBps", 4_096),
+        ((60, 0, 60, 100, 10_001), "liquidationReserveBps", 10_001),
+    ],
+)
+def test_stock_constructor_refuses_bad_parameters(chain, artifacts, params, name, value):
+    from web3.utils.address import get_create_address
+
+    from vcengine.treasury import TreasuryClient
+
+    deployer = chain.accounts[0]
+    token = ContractClient.deploy.__func__(type("T", (ContractClient,), {"CONTRACT": "TestStablecoin"}), chain,
+                                           deployer, artifacts=artifacts)
+    series = _raw_deploy(type("S", (ContractClient,), {"CONTRACT": "BondSeries"}), chain, deployer, artifacts=artifacts)
+    nonce = chain.w3.eth.get_transaction_count(deployer.address)
+    treasury_at, stock_at = get_create_address(deployer.address, nonce + 1), get_create_address(deployer.address, nonce + 2)
+    commune = CommuneClient.deploy(chain, deployer, founders=[deployer.address], treasury=treasury_at, stock=stock_at,
+                                   artifacts=artifacts)
+    treasury = TreasuryClient.deploy(chain, deployer, commune.address, token.address, stock_at, artifacts=artifacts)
+    expect_revert(lambda: _raw_deploy(CommonStockClient, chain, deployer, commune.address, token.address,
+                                      treasury.address, series.address, params, artifacts=artifacts),
+                  "StockInvalidParameter", name=name, value=value)
+
+
+def test_contracts_of_a_commune_must_name_each_other(deployment, accounts, artifacts):
+    from vcengine.treasury import TreasuryClient
+
     d = deployment
-
-    def deploy(period: int, cap: int, token: str | None = None):
-        return ContractClient.deploy.__func__(CommonStockClient, d.chain, accounts[0], d.commune.address,
-                                              token or d.token.address, d.series_implementation, period, cap,
-                                              artifacts=artifacts)
-
-    expect_revert(lambda: deploy(0, 100), "StockInvalidParameter", name="periodSeconds", value=0)
-    expect_revert(lambda: deploy(60, 4_096), "StockInvalidParameter", name="rateCapBps", value=4_096)
-    expect_revert(lambda: deploy(60, 100, accounts[5].address), "StockInvalidParameter", name="token")
+    expect_revert(lambda: _raw_deploy(CommonStockClient, d.chain, accounts[0], d.commune.address, d.token.address,
+                                      d.treasury.address, d.series_implementation, (60, 0, 60, 100, 0),
+                                      artifacts=artifacts), "StockMiswired", name="commune.stock")
+    expect_revert(lambda: _raw_deploy(TreasuryClient, d.chain, accounts[0], d.commune.address, d.token.address,
+                                      d.stock.address, artifacts=artifacts), "TreasuryMiswired", name="commune.treasury")
 
 
 def test_bid_gas_does_not_depend_on_book_size(parts):

@@ -10,7 +10,9 @@ from typing import Any, Callable
 import pytest
 
 from vcengine.client import ContractClient, ContractReverted, InputError
-from vcengine.commune import INTERFACE_ERC165, INTERFACE_ERC721, INTERFACE_ERC5192, CommuneClient
+from vcengine.commune import INTERFACE_ERC165, INTERFACE_ERC721, INTERFACE_ERC5192, ZERO_ADDRESS, CommuneClient
+
+ZERO = ZERO_ADDRESS
 
 
 def expect_revert(action: Callable[[], Any], error: str, /, **args: Any) -> ContractReverted:
@@ -66,7 +68,7 @@ def test_constructor_refuses_bad_parameters(chain, artifacts, founders, threshol
     # Send the raw constructor (the Python client would catch these before sending).
     # ContractClient.deploy is the unvalidated base that CommuneClient.deploy wraps.
     deploy = lambda: ContractClient.deploy.__func__(  # noqa: E731
-        CommuneClient, chain, chain.accounts[0], "VC", "VC", founders, threshold, cap, artifacts=artifacts)
+        CommuneClient, chain, chain.accounts[0], "VC", "VC", founders, threshold, cap, ZERO, ZERO, artifacts=artifacts)
     expect_revert(deploy, error, **args)
 
 

@@ -25,6 +25,7 @@ from vcengine.client import ContractClient, InputError, TxResult, require_addres
 from vcengine.compiler import CompileResult
 
 UINT64_MAX = 2**64 - 1
+ZERO_ADDRESS = "0x" + "00" * 20
 UINT24_MAX = 2**24 - 1
 
 # ERC-165 interface ids the share answers for.
@@ -86,8 +87,14 @@ class CommuneClient(ContractClient):
         name: str = "Venture Commune Share",
         symbol: str = "VCS",
         artifacts: CompileResult | None = None,
+        treasury: str = ZERO_ADDRESS,
+        stock: str = ZERO_ADDRESS,
     ) -> CommuneClient:
-        """Deploy a commune owned by ``founders`` (one share each)."""
+        """Deploy a commune owned by ``founders`` (one share each).
+
+        ``treasury`` and ``stock`` name the rest of the commune (see :func:`vcengine.deploy.deploy_commune`);
+        left at zero the commune is membership only.
+        """
         if not founders:
             raise InputError("founders must name at least one address: the initial workers")
         checked = [require_address(f, "founder") for f in founders]
@@ -95,7 +102,18 @@ class CommuneClient(ContractClient):
             raise InputError(f"founders must be distinct, got {founders}")
         require_int(labour_threshold, "labour threshold", 1)
         require_int(quorum_cap, "quorum cap", 1, UINT24_MAX)
-        return super().deploy(chain, sender, name, symbol, checked, labour_threshold, quorum_cap, artifacts=artifacts)
+        return super().deploy(chain, sender, name, symbol, checked, labour_threshold, quorum_cap,
+                              require_address(treasury, "treasury"), require_address(stock, "stock"),
+                              artifacts=artifacts)
+
+    def leave_blocked_by(self, member: str) -> int:
+        """Commitments in the common stock that stop ``member`` leaving (0 for a membership-only commune)."""
+        stock = self.call("stock")
+        if stock == ZERO_ADDRESS:
+            return 0
+        from vcengine.stock import CommonStockClient
+
+        return CommonStockClient(self.chain, stock, self.artifacts).commitments(member)
 
     # ----------------------------------------------------------------- labour
 

@@ -239,7 +239,7 @@ class Demo:
                   f"victor withdraws {self.tokens(token.balance_of(victor.address) - before)}")
         asset = stock.asset(mill.asset_id)
         self.step("the member rents the asset", asset.state == AssetState.RENTED and asset.renter == dana.address,
-                  f"asset #{mill.asset_id} is in the common stock, rented to dana from block time {asset.rental_start}")
+                  f"asset #{mill.asset_id} is in the common stock, rented to dana from block time {stock.rental(mill.asset_id).start}")
         self.step("bondholders are not members", not any(d.commune.is_member(x.address) for x in (erin, frank, grace)),
                   "erin, frank and grace hold bonds and no share: capital buys bonds, never shares")
 

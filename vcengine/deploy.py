@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
+from web3.utils.address import get_create_address
 
 from vcengine.chains import Chain
 from vcengine.client import InputError, TxResult, require_address, require_int
@@ -23,6 +24,7 @@ from vcengine.commune import CommuneClient
 from vcengine.compiler import CompileResult, load_artifacts
 from vcengine.stock import CommonStockClient
 from vcengine.token import BondSeriesClient, ERC20Client, TestStablecoinClient
+from vcengine.treasury import TreasuryClient
 
 DAY = 24 * 60 * 60
 
@@ -38,8 +40,14 @@ class CommuneParams:
     quorum_cap: int = 3
     #: Length of one rent period, seconds.
     period_seconds: int = 30 * DAY
+    #: How long rent may be overdue before anyone may reclaim the asset, seconds.
+    grace_seconds: int = 7 * DAY
+    #: How long rental auctions and liquidation sales stay open, seconds.
+    sale_seconds: int = 3 * DAY
     #: Highest rate a bond bid may name, basis points per period (at most 4,095).
     rate_cap_bps: int = 1_000
+    #: Least liquidation price, basis points of the asset's price (0: no reserve).
+    liquidation_reserve_bps: int = 0
     #: ERC-721 name and symbol of the membership share.
     name: str = "Venture Commune Share"
     symbol: str = "VCS"
@@ -53,6 +61,7 @@ class Deployment:
     params: CommuneParams
     commune: CommuneClient
     token: ERC20Client
+    treasury: TreasuryClient
     stock: CommonStockClient
     series_implementation: str
     gas: dict[str, int] = field(default_factory=dict)
@@ -66,10 +75,20 @@ class Deployment:
         """Name -> address of every contract of the commune."""
         return {
             "Commune": self.commune.address,
+            "Treasury": self.treasury.address,
+            "CommonStock": self.stock.address,
             "SettlementToken": self.token.address,
             "BondSeriesImplementation": self.series_implementation,
-            "CommonStock": self.stock.address,
         }
+
+    def system_balance(self) -> int:
+        """Settlement tokens held by the commune's contracts and bond series together."""
+        held = self.token.balance_of(self.stock.address) + self.token.balance_of(self.treasury.address)
+        for asset_id in range(1, self.stock.asset_count() + 1):
+            series = self.stock.asset(asset_id).series
+            if series:
+                held += self.token.balance_of(series)
+        return held
 
 
 def deploy_commune(
@@ -79,10 +98,20 @@ def deploy_commune(
     token_address: str | None = None,
     artifacts: CompileResult | None = None,
 ) -> Deployment:
-    """Deploy a commune. Without ``token_address`` a TestStablecoin is deployed (local chains only)."""
+    """Deploy a commune. Without ``token_address`` a TestStablecoin is deployed (local chains only).
+
+    The membership contract, the treasury and the common stock name each other in immutable
+    storage. They are deployed by ``deployer`` in three consecutive transactions whose addresses
+    are predicted from its nonce; each constructor checks the others name it, so a wrong prediction
+    (another transaction from the same key in between) makes the deployment revert instead of
+    producing a miswired commune.
+    """
     artifacts = artifacts or load_artifacts()
     require_int(params.period_seconds, "period length (seconds)", 1)
+    require_int(params.grace_seconds, "grace period (seconds)", 0)
+    require_int(params.sale_seconds, "sale length (seconds)", 1)
     require_int(params.rate_cap_bps, "rate cap (basis points per period)", 0, 4_095)
+    require_int(params.liquidation_reserve_bps, "liquidation reserve (basis points)", 0, 10_000)
     gas: dict[str, int] = {}
 
     if token_address is None:
@@ -94,21 +123,30 @@ def deploy_commune(
     else:
         token = ERC20Client(chain, require_address(token_address, "settlement token"), artifacts)
 
-    commune = CommuneClient.deploy(
-        chain, deployer, founders=params.founders, labour_threshold=params.labour_threshold,
-        quorum_cap=params.quorum_cap, name=params.name, symbol=params.symbol, artifacts=artifacts,
-    )
-    gas["Commune"] = _gas(commune.deploy_receipt)
-
     implementation = BondSeriesClient.deploy(chain, deployer, artifacts=artifacts)
     gas["BondSeries"] = _gas(implementation.deploy_receipt)
 
+    nonce = chain.w3.eth.get_transaction_count(deployer.address, "pending")
+    treasury_at = get_create_address(deployer.address, nonce + 1)
+    stock_at = get_create_address(deployer.address, nonce + 2)
+    commune = CommuneClient.deploy(
+        chain, deployer, founders=params.founders, labour_threshold=params.labour_threshold,
+        quorum_cap=params.quorum_cap, name=params.name, symbol=params.symbol, artifacts=artifacts,
+        treasury=treasury_at, stock=stock_at,
+    )
+    gas["Commune"] = _gas(commune.deploy_receipt)
+    treasury = TreasuryClient.deploy(chain, deployer, commune.address, token.address, stock_at, artifacts=artifacts)
+    gas["Treasury"] = _gas(treasury.deploy_receipt)
     stock = CommonStockClient.deploy(
-        chain, deployer, commune.address, token.address, implementation.address,
-        params.period_seconds, params.rate_cap_bps, artifacts=artifacts,
+        chain, deployer, commune.address, token.address, treasury.address, implementation.address,
+        (params.period_seconds, params.grace_seconds, params.sale_seconds, params.rate_cap_bps,
+         params.liquidation_reserve_bps),
+        artifacts=artifacts,
     )
     gas["CommonStock"] = _gas(stock.deploy_receipt)
-    return Deployment(chain, params, commune, token, stock, implementation.address, gas)
+    if (treasury.address, stock.address) != (treasury_at, stock_at):  # pragma: no cover - constructors revert first
+        raise InputError(f"deployment addresses differ from their prediction: {treasury.address}, {stock.address}")
+    return Deployment(chain, params, commune, token, treasury, stock, implementation.address, gas)
 
 
 def _gas(result: TxResult | None) -> int:

@@ -31,6 +31,17 @@ class AssetState(IntEnum):
     AUCTION = 1
     FAILED = 2
     RENTED = 3
+    RENTAL_AUCTION = 4
+    LIQUIDATION = 5
+    LIQUIDATED = 6
+
+
+class RentalEnd(IntEnum):
+    """``CommonStock.RentalEnd``: why a rental agreement ended."""
+
+    RETURNED = 0
+    DEFAULTED = 1
+    TERM_ENDED = 2
 
 
 class Failure(IntEnum):
@@ -43,7 +54,7 @@ class Failure(IntEnum):
 
 @dataclass(frozen=True)
 class Asset:
-    """An asset of the common stock, as stored on chain."""
+    """An asset of the common stock and its bond auction, as stored on chain."""
 
     asset_id: int
     requester: str
@@ -53,7 +64,6 @@ class Asset:
     failure: Failure
     vendor: str
     periods: int
-    rental_start: int
     price: int
     rent_per_period: int
     series: str | None
@@ -61,11 +71,41 @@ class Asset:
     margin_need: int
     margin_total: int
     description_hash: bytes
+    #: The member renting it now, if it is rented (filled in by the client).
+    renter: str | None = None
 
-    @property
-    def renter(self) -> str | None:
-        """The member renting the asset, if it is rented."""
-        return self.requester if self.state == AssetState.RENTED else None
+
+@dataclass(frozen=True)
+class Debt:
+    """An asset's debt to its bondholders."""
+
+    principal: int
+    interest_owed: int
+    start: int
+    accrued_periods: int
+    redeemed: bool
+    written_off: int
+
+
+@dataclass(frozen=True)
+class Rental:
+    """An asset's current (or last) rental agreement."""
+
+    renter: str
+    start: int
+    periods: int
+    paid_periods: int
+    rent_per_period: int
+
+
+@dataclass(frozen=True)
+class Sale:
+    """An open rental auction or liquidation sale (leader None when nobody has bid)."""
+
+    leader: str | None
+    closes_at: int
+    periods: int
+    amount: int
 
 
 @dataclass(frozen=True)
@@ -109,6 +149,30 @@ class SettleResult:
 class ClaimResult:
     bonds: int
     refund: int
+    tx: TxResult
+
+
+@dataclass(frozen=True)
+class RentResult:
+    """A rent payment and where it went."""
+
+    amount: int
+    to_bonds: int
+    to_members: int
+    redeemed: bool
+    tx: TxResult
+
+
+@dataclass(frozen=True)
+class LiquidationResult:
+    """A settled liquidation sale (``sold`` False when nobody bid and the sale reopened)."""
+
+    sold: bool
+    buyer: str | None
+    proceeds: int
+    to_bonds: int
+    to_members: int
+    shortfall: int
     tx: TxResult
 
 
@@ -174,16 +238,109 @@ class CommonStockClient(ContractClient):
         return ClaimResult(args["bonds"], args["refund"], tx)
 
     def withdraw(self, sender: LocalAccount) -> TxResult:
-        """Withdraw everything credited to ``sender`` (a vendor's price)."""
+        """Withdraw everything credited to ``sender`` (a vendor's price, an outbid escrow)."""
         return self.transact("withdraw", sender=sender)
+
+    def pay_rent(self, asset_id: int, periods: int, sender: LocalAccount, approve: bool = True) -> RentResult:
+        """Pay ``periods`` periods of rent ahead for ``asset_id``; approves the amount first if needed."""
+        require_int(asset_id, "asset id", 1)
+        require_int(periods, "periods", 1, 2**32 - 1)
+        if approve:
+            amount = periods * self.rental(asset_id).rent_per_period
+            self.token().ensure_allowance(self.address, amount, sender)
+        tx = self.transact("payRent", asset_id, periods, sender=sender)
+        args = tx.event("RentPaid").args
+        redeemed = any(e.name == "SeriesRedeemed" for e in tx.events)
+        return RentResult(args["amount"], args["toBonds"], args["toMembers"], redeemed, tx)
+
+    def return_asset(self, asset_id: int, sender: LocalAccount) -> TxResult:
+        """Return a rented asset; it goes to a rental auction among the members."""
+        require_int(asset_id, "asset id", 1)
+        return self.transact("returnAsset", asset_id, sender=sender)
+
+    def reclaim(self, asset_id: int, sender: LocalAccount) -> TxResult:
+        """Reclaim an asset whose rent is overdue past grace, or whose term ended (anyone)."""
+        require_int(asset_id, "asset id", 1)
+        return self.transact("reclaim", asset_id, sender=sender)
+
+    def bid_rent(self, asset_id: int, rent_per_period: int, periods: int, sender: LocalAccount,
+                 approve: bool = True) -> TxResult:
+        """Bid ``rent_per_period`` for ``periods`` periods in a rental auction (members); escrows one period."""
+        require_int(asset_id, "asset id", 1)
+        require_int(rent_per_period, "rent per period", 1, UINT128_MAX)
+        require_int(periods, "term in periods", 1, 2**32 - 1)
+        if approve:
+            self.token().ensure_allowance(self.address, rent_per_period, sender)
+        return self.transact("bidRent", asset_id, rent_per_period, periods, sender=sender)
+
+    def settle_rental(self, asset_id: int, sender: LocalAccount) -> bool:
+        """Settle a rental auction after its close: True if rented, False if it went to liquidation."""
+        require_int(asset_id, "asset id", 1)
+        tx = self.transact("settleRental", asset_id, sender=sender)
+        return any(e.name == "RentalStarted" for e in tx.events)
+
+    def bid_liquidation(self, asset_id: int, amount: int, sender: LocalAccount, approve: bool = True) -> TxResult:
+        """Bid ``amount`` in a liquidation sale (anyone); escrows it."""
+        require_int(asset_id, "asset id", 1)
+        require_int(amount, "liquidation bid", 1, UINT128_MAX)
+        if approve:
+            self.token().ensure_allowance(self.address, amount, sender)
+        return self.transact("bidLiquidation", asset_id, amount, sender=sender)
+
+    def settle_liquidation(self, asset_id: int, sender: LocalAccount) -> LiquidationResult:
+        """Settle a liquidation sale after its close (sold, or reopened when nobody bid)."""
+        require_int(asset_id, "asset id", 1)
+        tx = self.transact("settleLiquidation", asset_id, sender=sender)
+        for ev in tx.events:
+            if ev.name == "AssetLiquidated":
+                a = ev.args
+                shortfall = next((e.args["shortfall"] for e in tx.events if e.name == "SeriesWrittenOff"), 0)
+                return LiquidationResult(True, a["buyer"], a["proceeds"], a["toBonds"], a["toMembers"], shortfall, tx)
+        return LiquidationResult(False, None, 0, 0, 0, 0, tx)
 
     # ------------------------------------------------------------------ views
 
     def asset(self, asset_id: int) -> Asset:
         raw = self.call("assetInfo", asset_id)
-        series = raw[10] if raw[10] != ZERO_ADDRESS else None
-        return Asset(asset_id, raw[0], raw[1], raw[2], AssetState(raw[3]), Failure(raw[4]), raw[5], raw[6], raw[7],
-                     raw[8], raw[9], series, raw[11], raw[12], raw[13], bytes(raw[14]))
+        series = raw[9] if raw[9] != ZERO_ADDRESS else None
+        state = AssetState(raw[3])
+        renter = self.rental(asset_id).renter if state == AssetState.RENTED else None
+        return Asset(asset_id, raw[0], raw[1], raw[2], state, Failure(raw[4]), raw[5], raw[6], raw[7],
+                     raw[8], series, raw[10], raw[11], raw[12], bytes(raw[13]), renter)
+
+    def debt(self, asset_id: int) -> Debt:
+        return Debt(*self.call("debtInfo", asset_id))
+
+    def debt_owed(self, asset_id: int) -> tuple[int, int]:
+        """(principal, interest) owed to the bondholders right now."""
+        return tuple(self.call("debtOwed", asset_id))  # type: ignore[return-value]
+
+    def is_fully_owned(self, asset_id: int) -> bool:
+        return self.call("isFullyOwned", asset_id)
+
+    def rental(self, asset_id: int) -> Rental:
+        return Rental(*self.call("rentalInfo", asset_id))
+
+    def reclaimable_at(self, asset_id: int) -> tuple[int, RentalEnd]:
+        at, reason = self.call("reclaimableAt", asset_id)
+        return at, RentalEnd(reason)
+
+    def sale(self, asset_id: int) -> Sale:
+        leader, closes_at, periods, amount = self.call("saleInfo", asset_id)
+        return Sale(None if leader == ZERO_ADDRESS else leader, closes_at, periods, amount)
+
+    def title_holder(self, asset_id: int) -> str | None:
+        holder = self.call("titleHolder", asset_id)
+        return None if holder == ZERO_ADDRESS else holder
+
+    def liquidation_reserve(self, asset_id: int) -> int:
+        return self.call("liquidationReserve", asset_id)
+
+    def grace_seconds(self) -> int:
+        return self.call("graceSeconds")
+
+    def sale_seconds(self) -> int:
+        return self.call("saleSeconds")
 
     def bid_info(self, bid_id: int) -> Bid:
         raw = self.call("bidInfo", bid_id)

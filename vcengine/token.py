@@ -78,3 +78,24 @@ class BondSeriesClient(ERC20Client):
 
     def issuer(self) -> str:
         return self.call("issuer")
+
+    def pay_withdrawable(self, holder: str) -> int:
+        """Payments accrued to ``holder`` and not yet withdrawn."""
+        return self.call("withdrawable", require_address(holder, "holder"))
+
+    def accumulated(self, holder: str) -> int:
+        """Payments ever accrued to ``holder``."""
+        return self.call("accumulated", require_address(holder, "holder"))
+
+    def withdraw_payments(self, sender: LocalAccount) -> TxResult:
+        """Withdraw every payment accrued on ``sender``'s bonds."""
+        return self.transact("withdrawPayments", sender=sender)
+
+    def total_paid(self) -> int:
+        return self.call("totalPaid")
+
+    def total_withdrawn(self) -> int:
+        return self.call("totalWithdrawn")
+
+    def unclaimed_payments(self) -> int:
+        return self.call("unclaimedPayments")

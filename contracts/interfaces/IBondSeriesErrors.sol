@@ -11,4 +11,8 @@ interface IBondSeriesErrors {
     /// @param supply The supply after the mint.
     /// @param face The face value.
     error BondSeriesFaceExceeded(uint256 supply, uint256 face);
+
+    /// @notice Thrown when a holder withdraws with no payment accrued.
+    /// @param holder The caller.
+    error BondSeriesNothingToWithdraw(address holder);
 }

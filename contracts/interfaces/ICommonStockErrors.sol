@@ -85,4 +85,60 @@ interface ICommonStockErrors {
     /// @notice Thrown when an account withdraws with nothing credited to it.
     /// @param account The caller.
     error NothingToWithdraw(address account);
+
+    /// @notice Thrown when the contracts of one commune do not name each other.
+    /// @param name What does not match.
+    error StockMiswired(string name);
+
+    /// @notice Thrown when an action needs the asset to be rented and it is not.
+    /// @param assetId The asset.
+    /// @param state The asset's current state.
+    error AssetNotRented(uint256 assetId, uint8 state);
+
+    /// @notice Thrown when someone other than the renter pays rent for or returns an asset.
+    /// @param assetId The asset.
+    /// @param caller The caller.
+    /// @param renter The renter.
+    error NotRenter(uint256 assetId, address caller, address renter);
+
+    /// @notice Thrown when rent is paid for zero periods, or for more than the agreement has left.
+    /// @param periods The periods offered.
+    /// @param remaining The periods of the agreement not yet paid.
+    error RentInvalidPeriods(uint256 periods, uint256 remaining);
+
+    /// @notice Thrown when an asset is reclaimed before its rent is overdue past the grace period
+    /// (or its term has ended).
+    /// @param assetId The asset.
+    /// @param reclaimableAt The first block time at which it can be reclaimed.
+    error ReclaimNotDue(uint256 assetId, uint256 reclaimableAt);
+
+    /// @notice Thrown when an action needs the asset's rental auction to be open and it is not.
+    /// @param assetId The asset.
+    /// @param state The asset's current state.
+    error RentalAuctionNotOpen(uint256 assetId, uint8 state);
+
+    /// @notice Thrown when a rental bid does not exceed the leading bid.
+    /// @param rentPerPeriod The rent offered.
+    /// @param leading The leading rent (a first bid must exceed zero).
+    error RentBidTooLow(uint256 rentPerPeriod, uint256 leading);
+
+    /// @notice Thrown when a rental bid would not keep servicing the asset's outstanding bonds.
+    /// @param rentPerPeriod The rent offered.
+    /// @param minimum The least rent that pays a period's interest and some principal.
+    error RentBelowBondService(uint256 rentPerPeriod, uint256 minimum);
+
+    /// @notice Thrown when an action needs the asset's liquidation sale to be open and it is not.
+    /// @param assetId The asset.
+    /// @param state The asset's current state.
+    error LiquidationNotOpen(uint256 assetId, uint8 state);
+
+    /// @notice Thrown when a liquidation bid does not exceed the current bid.
+    /// @param amount The amount offered.
+    /// @param current The current highest bid.
+    error LiquidationBidTooLow(uint256 amount, uint256 current);
+
+    /// @notice Thrown when a liquidation bid is below the commune's reserve for the asset.
+    /// @param amount The amount offered.
+    /// @param reserve The reserve.
+    error LiquidationBelowReserve(uint256 amount, uint256 reserve);
 }

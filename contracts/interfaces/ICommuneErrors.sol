@@ -57,4 +57,9 @@ interface ICommuneErrors {
     /// @param counted The worker's counted labour units.
     /// @param threshold The labour units a share needs.
     error LabourBelowThreshold(address worker, uint256 counted, uint256 threshold);
+
+    /// @notice Thrown when a member with commitments in the common stock tries to leave.
+    /// @param member The member.
+    /// @param commitments Assets they have requested, rent, or lead the rental auction of.
+    error CommuneMemberCommitted(address member, uint256 commitments);
 }
