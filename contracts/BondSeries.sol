@@ -27,24 +27,22 @@ import {IBondSeriesErrors} from "./interfaces/IBondSeriesErrors.sol";
 ///
 /// Payments. The issuer pays the series (rent's bond service, liquidation proceeds) and holders
 /// pull their part. Payments are shared per unit of *face*, minted or not, through an accumulator
-/// (as in funds-distribution tokens, ERC-2222):
+/// (as in funds-distribution tokens, ERC-2222) kept in exact integers:
 ///
-///     paidPerUnitX128 += (amount * 2**128 + carryX128) / face      (the remainder is carried)
-///     accumulated(h)   = (balance(h) * paidPerUnitX128 + correction(h)) / 2**128
-///     withdrawable(h)  = accumulated(h) - withdrawn(h)
+///     accumulated(h)  = floor((balance(h) * totalPaid + correction(h)) / face)
+///     withdrawable(h) = accumulated(h) - withdrawn(h)
 ///
-/// A transfer of v units moves future payments with the tokens and leaves past ones with the
-/// sender: correction(from) += v * paidPerUnitX128, correction(to) -= v * paidPerUnitX128. A mint
-/// carries no correction, so a winner who claims their bonds late receives every payment made on
-/// those units since settlement. No loop over holders anywhere. Each holder's floor leaves under
-/// one base unit in the series; that dust stays here, counted in `dust()`.
+/// which is the floor of the holder's exact pro-rata share of every payment. A transfer of v units
+/// moves future payments with the tokens and leaves past ones with the sender:
+/// correction(from) += v * totalPaid, correction(to) -= v * totalPaid. A mint carries no
+/// correction, so a winner who claims their bonds late receives every payment made on those units
+/// since settlement. No loop over holders anywhere. Each holder's floor leaves under one base unit
+/// in the series; that dust stays here (`totalPaid - totalWithdrawn` covers every claim).
+///
+/// Bounds: face < 2**128 (the common stock checks the price) and totalPaid < 2**127, so every
+/// product fits an int256.
 contract BondSeries is ERC20, IBondSeriesErrors {
     using SafeERC20 for IERC20;
-
-    uint256 private constant ONE_X128 = 1 << 128;
-
-    /// @notice Payment accumulator: settlement-token units paid per unit of face, times 2**128.
-    uint256 public paidPerUnitX128;
 
     /// @notice Settlement-token units paid to the series in total.
     uint256 public totalPaid;
@@ -52,14 +50,13 @@ contract BondSeries is ERC20, IBondSeriesErrors {
     /// @notice Settlement-token units withdrawn by holders in total.
     uint256 public totalWithdrawn;
 
-    uint256 private _carryX128;
-    mapping(address holder => int256 correctionX128) private _corrections;
+    mapping(address holder => int256 correction) private _corrections;
     mapping(address holder => uint256 amount) private _withdrawn;
 
     /// @notice Emitted when the issuer pays the series.
     /// @param amount Settlement-token units paid.
-    /// @param paidPerUnitX128 The accumulator afterwards.
-    event Paid(uint256 amount, uint256 paidPerUnitX128);
+    /// @param totalPaid Total paid afterwards.
+    event Paid(uint256 amount, uint256 totalPaid);
 
     /// @notice Emitted when a holder withdraws payments.
     /// @param holder The holder.
@@ -132,15 +129,10 @@ contract BondSeries is ERC20, IBondSeriesErrors {
     /// transferred `amount` of the settlement token to this series.
     /// @param amount Settlement-token units.
     function pay(uint256 amount) external {
-        (uint256 word0, uint256 face_,) = _terms();
-        if (msg.sender != address(uint160(word0))) revert BondSeriesOnlyIssuer(msg.sender);
-        // Exact over time: the remainder of each division is carried into the next.
-        uint256 numerator = amount * ONE_X128 + _carryX128;
-        uint256 perUnit = paidPerUnitX128 + numerator / face_;
-        paidPerUnitX128 = perUnit;
-        _carryX128 = numerator % face_;
-        totalPaid += amount;
-        emit Paid(amount, perUnit);
+        if (msg.sender != issuer()) revert BondSeriesOnlyIssuer(msg.sender);
+        uint256 total = totalPaid + amount;
+        totalPaid = total;
+        emit Paid(amount, total);
     }
 
     /// @notice Sends the caller every payment accrued on their bonds and not yet withdrawn.
@@ -165,23 +157,24 @@ contract BondSeries is ERC20, IBondSeriesErrors {
     /// @param holder Any address.
     /// @return Settlement-token units.
     function accumulated(address holder) public view returns (uint256) {
-        int256 magnified = int256(balanceOf(holder) * paidPerUnitX128) + _corrections[holder];
+        int256 scaled = int256(balanceOf(holder) * totalPaid) + _corrections[holder];
         // Never negative: a holder's corrections never exceed what their balance has earned.
-        return uint256(magnified) / ONE_X128;
+        return uint256(scaled) / face();
     }
 
     /// @notice Payments accrued to units not yet minted (winners who have not claimed their bonds).
     /// @return Settlement-token units, rounded down.
     function unclaimedPayments() external view returns (uint256) {
-        return ((face() - totalSupply()) * paidPerUnitX128) / ONE_X128;
+        uint256 face_ = face();
+        return ((face_ - totalSupply()) * totalPaid) / face_;
     }
 
     /// @dev Moves future payments with transferred units (see the header). Mints carry none.
     function _update(address from, address to, uint256 value) internal override {
         super._update(from, to, value);
-        int256 magnified = int256(value * paidPerUnitX128);
-        if (from != address(0)) _corrections[from] += magnified;
-        if (to != address(0) && from != address(0)) _corrections[to] -= magnified;
+        int256 paidOnValue = int256(value * totalPaid);
+        if (from != address(0)) _corrections[from] += paidOnValue;
+        if (to != address(0) && from != address(0)) _corrections[to] -= paidOnValue;
     }
 
     /// @inheritdoc ERC20

@@ -182,7 +182,8 @@ class TesterChain(Chain):
         self.call_defaults = {"from": keys[0].address, "gas": 30_000_000}
 
     def advance_time(self, seconds: int) -> int:
-        self.tester.time_travel(self.now() + max(1, seconds))
+        # time_travel(t) leaves the latest block at t - 1 (the next one is mined at t).
+        self.tester.time_travel(self.now() + max(1, seconds) + 1)
         return self.now()
 
     def snapshot(self) -> int:
