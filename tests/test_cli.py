@@ -33,6 +33,13 @@ def test_demo_json_reports_every_step_ok():
     assert assets[2]["clearing_rate_bps"] is None
     shares = {m["name"]: m["share"] for m in summary["members"]}
     assert shares == {"alice": 1, "bob": 2, "carol": 0, "dana": 4, "erin": 0}
+    table = {m["name"]: m for m in summary["members"]}
+    for m in table.values():  # the per-member table: net = rent paid - payouts
+        assert m["net_position"] == m["rent_paid"] - m["payouts"]
+    window = {n: table[n]["window"] for n in ("alice", "bob", "dana")}
+    assert window["alice"]["net"] == 0 and window["dana"]["net"] > 0 > window["bob"]["net"]
+    assert table["alice"]["payouts"] == table["bob"]["payouts"] == table["dana"]["payouts"]  # equal division
+    assert {a["state"] for a in summary["assets"]} == {"rented", "failed", "liquidated"}
     assert summary["compile"]["cached"] is True
 
 

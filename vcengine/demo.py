@@ -12,12 +12,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
+from eth_account.signers.local import LocalAccount
+
 from vcengine.chains import Chain
 from vcengine.client import ContractReverted
 from vcengine.commune import INTERFACE_ERC165, INTERFACE_ERC721, INTERFACE_ERC5192
 from vcengine.compiler import CompileResult, load_artifacts
 from vcengine.deploy import DAY, CommuneParams, Deployment, deploy_commune
 from vcengine.stock import AssetState, Failure
+from vcengine.keeper import run_once
 from vcengine.units import format_amount
 
 NAMES = ["alice", "bob", "carol", "dana", "erin", "frank", "grace", "victor"]
@@ -188,13 +191,13 @@ class Demo:
         d, p, u = self.d, self.people, self.unit
         stock, token = d.stock, d.test_token
         dana, bob, erin, frank, grace, victor, alice = (p[n] for n in ("dana", "bob", "erin", "frank", "grace", "victor", "alice"))
-        for lender in (bob, erin, frank, grace):
-            token.faucet(lender.address, u(50_000), sender=lender)
+        for person in (alice, bob, dana, erin, frank, grace, victor):
+            token.faucet(person.address, u(50_000), sender=person)
 
         self.say("Dana needs a CNC mill. She asks the commune to buy it from Victor for 10,000 tUSD and offers "
-                 "950 tUSD a month for 12 months. The commune sells bonds for the price in a public auction.")
+                 "960 tUSD a month for 12 months. The commune sells bonds for the price in a public auction.")
         closes = self.chain.now() + DAY
-        mill = stock.request_asset("ipfs://bafy-cnc-mill-quote-0412", u(10_000), victor.address, u(950), 12, closes,
+        mill = stock.request_asset("ipfs://bafy-cnc-mill-quote-0412", u(10_000), victor.address, u(960), 12, closes,
                                    sender=dana)
         self.report.gas["requestAsset"] = mill.tx.gas_used
         book = [(erin, 6_000, 200), (frank, 3_000, 120), (grace, 4_000, 200), (bob, 2_000, 350)]
@@ -217,7 +220,7 @@ class Demo:
         # 3,000 at 1.20% is not enough; with 10,000 more at 2.00% the price is covered.
         self.step("auction clears at the lowest fully subscribed rate", settled.cleared and settled.clearing_rate_bps == 200,
                   f"clearing rate {settled.clearing_rate_bps / 100:.2f}% a month, one rate for every winner; "
-                  f"950 a month repays 10,000 at that rate within 12 months")
+                  f"960 a month repays 10,000 at that rate within 12 months")
         # 7,000 still needed at 2.00%, split 6,000 : 4,000 -> 4,200 and 2,800; bob's 3.50% is not filled.
         expected = {erin.address: (4_200, 1_800), frank.address: (3_000, 0), grace.address: (2_800, 1_200),
                     bob.address: (0, 2_000)}
@@ -261,7 +264,12 @@ class Demo:
         self.step("nothing created or lost", token.balance_of(stock.address) == stock.escrow_held() + stock.credits_held() == 0,
                   "the common stock holds exactly its escrow plus its credits: zero")
 
-        for asset_id in (mill.asset_id, van.asset_id):
+        self.mill, self.mill_bids = mill.asset_id, bids
+
+    def record_assets(self) -> None:
+        assert self.d is not None
+        stock = self.d.stock
+        for asset_id in range(1, stock.asset_count() + 1):
             a = stock.asset(asset_id)
             self.report.assets.append({
                 "id": asset_id, "state": a.state.name.lower(), "price": a.price, "vendor": a.vendor,
@@ -269,15 +277,211 @@ class Demo:
                 "rent_per_period": a.rent_per_period, "periods": a.periods,
                 "clearing_rate_bps": a.clearing_rate_bps if a.state == AssetState.RENTED else None,
                 "failure": a.failure.name.lower() if a.failure != Failure.NONE else None, "series": a.series,
+                "fully_owned": stock.is_fully_owned(asset_id), "title_holder": stock.title_holder(asset_id),
             })
+
+    # ----------------------------------------------------------- lifecycle
+
+    def finance(self, requester: LocalAccount, what: str, price: int, rent: int, periods: int,
+                bids: list[tuple[LocalAccount, int, int]]) -> int:
+        """Request an asset and sell its bonds (settled by the keeper); returns its id."""
+        assert self.d is not None
+        stock, u = self.d.stock, self.unit
+        asset_id = stock.request_asset(what, u(price), self.people["victor"].address, u(rent), periods,
+                                       self.chain.now() + DAY, sender=requester).asset_id
+        placed = [(lender, stock.bid(asset_id, u(amount), rate, sender=lender).bid_id) for lender, amount, rate in bids]
+        self.chain.advance_time(DAY)
+        self.keeper_run()
+        for lender, bid_id in placed:
+            stock.claim(bid_id, sender=lender)
+        stock.withdraw(sender=self.people["victor"])
+        return asset_id
+
+    def keeper_run(self) -> list[str]:
+        assert self.d is not None
+        done = [str(a) for a in run_once(self.d.stock, self.people["grace"])]
+        for line in done:
+            for address, name in self.who.items():
+                line = line.replace(address, name)
+            self.say(f"   keeper: {line.split(' (0x')[0]}")
+        return done
+
+    def rent(self) -> None:
+        assert self.d is not None
+        d, p, u = self.d, self.people, self.unit
+        stock, dana, mill = d.stock, p["dana"], self.mill
+        series = stock.series(mill)
+        self.say("Dana pays the mill's rent ahead: six months now, five more a month later. Rent pays the "
+                 "bondholders first, interest then principal; what is left is member income.")
+        first = stock.pay_rent(mill, 6, sender=dana)
+        self.report.gas["payRent"] = first.tx.gas_used
+        self.chain.advance_time(d.params.period_seconds)
+        second = stock.pay_rent(mill, 5, sender=dana)
+        to_bonds = first.to_bonds + second.to_bonds
+        self.step("rent redeems the bonds first", first.to_members == 0 and second.redeemed
+                  and stock.is_fully_owned(mill) and stock.debt_owed(mill) == (0, 0) and series.total_paid() == to_bonds,
+                  f"{self.tokens(first.amount + second.amount)} paid: {self.tokens(to_bonds)} to the bondholders "
+                  f"(10,000 principal and {self.tokens(to_bonds - u(10_000))} interest), "
+                  f"{self.tokens(second.to_members)} to the members; the mill is fully owned by the commune")
+        ok, lines = True, []
+        for lender, _ in self.mill_bids:
+            bonds = series.balance_of(lender.address)
+            if bonds == 0:
+                continue
+            expected = series.total_paid() * bonds // series.face()  # the floor of an exact pro-rata share
+            withdrawal = series.withdraw_payments(sender=lender)
+            self.report.gas["withdrawPayments"] = withdrawal.gas_used
+            got = withdrawal.event("PaymentWithdrawn").args["amount"]
+            ok &= got == expected
+            lines.append(f"{self.who[lender.address]} {self.tokens(got)}")
+        self.step("bondholders repaid pro rata", ok, "withdrawn: " + ", ".join(lines))
+        members = [p[n] for n in ("alice", "bob", "dana")]
+        owed = [d.treasury.claimable(m.address) for m in members]
+        self.step("member income divided equally to the base unit", len(set(owed)) == 1 and owed[0] > 0,
+                  f"alice, bob and dana are each owed {self.tokens(owed[0])}; "
+                  f"{d.treasury.carry()} base units carried to the next income")
+        claimed = d.treasury.claim_payout(sender=p["bob"])
+        self.report.gas["claimPayout"] = claimed.tx.gas_used
+        self.step("a member claims her payout", claimed.amount == owed[1],
+                  f"bob claims {self.tokens(claimed.amount)}")
+
+    def default(self) -> None:
+        assert self.d is not None
+        d, p, u = self.d, self.people, self.unit
+        stock, bob, alice, dana = d.stock, p["bob"], p["alice"], p["dana"]
+        self.say("Bob asks for a 3D printer (2,000 tUSD, 400 a month for 6 months); erin lends at 1.50%.")
+        printer = self.finance(bob, "ipfs://bafy-3d-printer-quote-9", 2_000, 400, 6, [(p["erin"], 2_000, 150)])
+        stock.pay_rent(printer, 1, sender=bob)
+        self.say("Bob pays one month, then stops paying.")
+        reclaim_at, _ = stock.reclaimable_at(printer)
+        self.refused("reclaim before the grace period ends", "ReclaimNotDue",
+                     lambda: stock.reclaim(printer, sender=p["grace"]), lambda: stock.asset(printer).state)
+        self.chain.advance_time(reclaim_at - self.chain.now())
+        done = self.keeper_run()
+        self.step("a defaulting renter's asset is reclaimed", any("reclaim -> done" in x for x in done)
+                  and stock.asset(printer).state == AssetState.RENTAL_AUCTION,
+                  f"the keeper reclaims the printer from bob; the members may bid new rental terms")
+        self.refused("a non-member bids for the rental", "StockNotMember",
+                     lambda: stock.bid_rent(printer, u(900), 6, sender=p["erin"]), lambda: stock.sale(printer))
+        principal, _ = stock.debt_owed(printer)
+        minimum = -(-principal * 150 // 10_000) + 1
+        self.refused("a bid below the bond service", "RentBelowBondService",
+                     lambda: stock.bid_rent(printer, minimum - 1, 6, sender=alice), lambda: stock.sale(printer))
+        stock.bid_rent(printer, u(700), 6, sender=alice)
+        stock.bid_rent(printer, u(960), 6, sender=dana)
+        self.refused("a member with a leading rental bid leaves", "CommuneMemberCommitted",
+                     lambda: d.commune.leave(sender=dana), lambda: d.commune.member_count())
+        self.chain.advance_time(d.params.sale_seconds)
+        self.keeper_run()
+        rental = stock.rental(printer)
+        stock.withdraw(sender=alice)
+        self.step("re-rented to the highest member bid", stock.asset(printer).state == AssetState.RENTED
+                  and rental.renter == dana.address and rental.paid_periods == 1 and stock.credits(alice.address) == 0,
+                  f"dana rents the printer at {self.tokens(rental.rent_per_period)} a month, the first month paid "
+                  f"from her escrow; alice, outbid, withdrew hers")
+        redeemed = stock.pay_rent(printer, 2, sender=dana).redeemed
+        self.step("the printer's bonds are redeemed", redeemed and stock.is_fully_owned(printer),
+                  "dana pays two months ahead and the printer is fully owned")
+        self.printer = printer
+
+    def liquidation(self) -> None:
+        assert self.d is not None
+        d, p, u = self.d, self.people, self.unit
+        stock, alice = d.stock, p["alice"]
+        self.say("Alice asks for a kiln (3,000 tUSD, 600 a month for 6 months); frank lends at 2.50%. "
+                 "She soon finds she does not need it, and no member bids for it.")
+        kiln = self.finance(alice, "ipfs://bafy-kiln-quote-31", 3_000, 600, 6, [(p["frank"], 3_000, 250)])
+        stock.return_asset(kiln, sender=alice)
+        self.chain.advance_time(d.params.sale_seconds)
+        self.keeper_run()
+        self.step("nobody wants it: liquidation", stock.asset(kiln).state == AssetState.LIQUIDATION,
+                  "the rental auction closed without a bid; the kiln is offered to anyone")
+        stock.bid_liquidation(kiln, u(3_200), sender=p["erin"])
+        self.refused("a liquidation bid below the current bid", "LiquidationBidTooLow",
+                     lambda: stock.bid_liquidation(kiln, u(3_100), sender=p["victor"]), lambda: stock.sale(kiln))
+        stock.bid_liquidation(kiln, u(3_500), sender=p["victor"])
+        self.chain.advance_time(d.params.sale_seconds)
+        principal, interest = stock.debt_owed(kiln)
+        income_before = d.treasury.total_income()
+        self.keeper_run()
+        series = stock.series(kiln)
+        surplus = u(3_500) - principal - interest
+        self.step("bondholders are paid first", series.total_paid() == principal + interest
+                  and d.treasury.total_income() - income_before == surplus,
+                  f"the sale raises {self.tokens(u(3_500))}: {self.tokens(principal + interest)} to frank's bonds "
+                  f"(principal and interest), {self.tokens(surplus)} to the members")
+        stock.withdraw(sender=p["erin"])
+        self.step("the buyer takes title", stock.asset(kiln).state == AssetState.LIQUIDATED
+                  and stock.title_holder(kiln) == p["victor"].address,
+                  "victor owns the kiln; it has left the common stock; erin, outbid, withdrew her escrow")
+
+    def equal_use(self) -> None:
+        assert self.d is not None
+        d, p, u = self.d, self.people, self.unit
+        stock, treasury, alice, bob, dana = d.stock, d.treasury, p["alice"], p["bob"], p["dana"]
+        self.say("Alice asks for a workshop (1,500 tUSD, 960 a month for 6 months); grace lends at 1.00%. "
+                 "Alice pays two months ahead and the workshop is fully owned.")
+        workshop = self.finance(alice, "ipfs://bafy-workshop-lease-5", 1_500, 960, 6, [(p["grace"], 1_500, 100)])
+        stock.pay_rent(workshop, 2, sender=alice)
+        owned = [a for a in (self.mill, self.printer, workshop) if stock.is_fully_owned(a)]
+        self.say("Now the commune fully owns three assets, each renting at 960 a month: dana rents two, alice "
+                 "one, bob none. For one month each renter pays one month on each asset.")
+        members = {"alice": alice, "bob": bob, "dana": dana}
+        before = {n: (treasury.rent_paid(m.address), treasury.income_of(m.address)) for n, m in members.items()}
+        stock.pay_rent(self.mill, 1, sender=dana)
+        stock.pay_rent(self.printer, 1, sender=dana)
+        stock.pay_rent(workshop, 1, sender=alice)
+        window = {}
+        for n, m in members.items():
+            rent = treasury.rent_paid(m.address) - before[n][0]
+            income = treasury.income_of(m.address) - before[n][1]
+            window[n] = {"rent": rent, "payouts": income, "net": rent - income}
+        per_capita = sum(w["rent"] for w in window.values()) // len(members)
+        self.step("rent neutrality (the seed's claim)", len(owned) == 3
+                  and window["alice"]["rent"] == per_capita and window["alice"]["net"] == 0
+                  and window["dana"]["rent"] > per_capita and window["dana"]["net"] > 0
+                  and window["bob"]["rent"] < per_capita and window["bob"]["net"] < 0,
+                  f"per-capita use is {self.tokens(per_capita)}: alice, at it, nets zero; dana, above it, pays "
+                  f"{self.tokens(window['dana']['net'])} net; bob, below it, gains {self.tokens(-window['bob']['net'])}")
+        self.window = window
+
+    def conservation(self) -> None:
+        assert self.d is not None
+        d = self.d
+        stock, treasury, token = d.stock, d.treasury, d.token
+        accounts = list(self.people.values())
+        owed = stock.escrow_held() + stock.credits_held() + treasury.carry()
+        owed += sum(treasury.claimable(a.address) for a in accounts)
+        for asset_id in range(1, stock.asset_count() + 1):
+            if stock.asset(asset_id).series:
+                series = stock.series(asset_id)
+                owed += series.total_paid() - series.total_withdrawn()
+        held = d.system_balance()
+        self.step("nothing created or lost", held == owed,
+                  f"the commune's contracts hold {self.tokens(held)}, exactly what they owe: escrow, credits, "
+                  f"payouts, the carried remainder and bond payments not yet withdrawn")
 
     def close(self) -> DemoReport:
         assert self.d is not None
         commune = self.d.commune
-        self.report.members = [
-            {"name": name, "address": acct.address, "share": commune.share_of(acct.address)}
-            for name, acct in list(self.people.items())[:5]
-        ]
+        treasury = self.d.treasury
+        self.report.members = []
+        for name, acct in list(self.people.items())[:5]:
+            pos = treasury.position(acct.address)
+            self.report.members.append({
+                "name": name, "address": acct.address, "share": commune.share_of(acct.address),
+                "member": commune.is_member(acct.address), "rent_paid": pos.rent_paid, "payouts": pos.income,
+                "net_position": pos.net, "window": getattr(self, "window", {}).get(name),
+            })
+        self.say("")
+        self.say(f"{'member':>7} {'rent paid':>20} {'payouts':>20} {'net position':>20}   last month: rent / payouts / net")
+        for m in self.report.members:
+            w = m["window"]
+            tail = f"   {self.tokens(w['rent'])} / {self.tokens(w['payouts'])} / {self.tokens(w['net'])}" if w else ""
+            self.say(f"{m['name']:>7} {self.tokens(m['rent_paid']):>20} {self.tokens(m['payouts']):>20} "
+                     f"{self.tokens(m['net_position']):>20}{tail}")
+        self.say("(net position = rent paid - payouts received: positive is a net cost, negative a net gain)")
+        self.record_assets()
         one_each = all(m["share"] == 0 or commune.balance_of(m["address"]) == 1 for m in self.report.members)
         self.step("one share per member",
                   one_each and sum(1 for m in self.report.members if m["share"]) == commune.member_count(),
@@ -291,4 +495,9 @@ def run_demo(chain: Chain, say: Say = lambda _: None, artifacts: CompileResult |
     demo.found()
     demo.labour()
     demo.bonds()
+    demo.rent()
+    demo.default()
+    demo.liquidation()
+    demo.equal_use()
+    demo.conservation()
     return demo.close()

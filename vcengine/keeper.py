@@ -77,7 +77,8 @@ def run_once(stock: CommonStockClient, sender: LocalAccount, now: int | None = N
                 tx_hash = None
             else:
                 sold = stock.settle_liquidation(asset_id, sender=sender)
-                detail = (f"sold to {sold.buyer} for {sold.proceeds}" if sold.sold else "no bid: sale reopened")
+                detail = (f"sold to {sold.buyer} for {sold.proceeds} base units" if sold.sold
+                          else "no bid: sale reopened")
                 tx_hash = sold.tx.tx_hash
         except ContractReverted as exc:  # another keeper got there first, or the state moved on
             actions.append(KeeperAction(asset_id, action, "skipped", str(exc.error)))
