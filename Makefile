@@ -19,6 +19,7 @@ test: setup
 bench: setup
 	$(BIN)/python scripts/bench_membership.py
 	$(BIN)/python scripts/bench_auction.py
+	$(BIN)/python scripts/bench_economy.py
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 

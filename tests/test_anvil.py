@@ -66,3 +66,13 @@ def test_state_file_keeps_the_commune_across_a_restart(tmp_path, artifacts):
 def test_anvil_binary_is_the_platform_binary_not_the_node_wrapper():
     path = anvil_binary()
     assert path.name == "anvil" and "node_modules/.bin" not in str(path) and path.parent.name == "bin"
+
+
+def test_whole_demo_runs_on_anvil(anvil, artifacts):
+    """The same deployment, clients, keeper and time controls on a real node."""
+    from vcengine.demo import run_demo
+
+    report = run_demo(anvil, artifacts=artifacts)
+    failed = [s for s in report.steps if not s.ok]
+    assert report.ok, failed
+    assert {a["state"] for a in report.assets} == {"rented", "failed", "liquidated"}

@@ -31,3 +31,12 @@ def test_auction_gas_smoke_run():
     for op in bench.OPERATIONS:
         assert small[op] > 21_000
         assert abs(small[op] - larger[op]) <= 64, (op, small[op], larger[op])
+
+
+def test_economy_gas_smoke_run():
+    bench = load_bench("bench_economy")
+    small, larger = bench.measure(10), bench.measure(40)
+    assert set(small) == set(bench.OPERATIONS)
+    for op in bench.OPERATIONS:
+        assert small[op] > 21_000
+        assert abs(small[op] - larger[op]) <= 64, (op, small[op], larger[op])

@@ -168,12 +168,16 @@ class TesterChain(Chain):
 
     __test__ = False  # not a pytest test class, despite the name
 
-    def __init__(self, accounts: int = LOCAL_ACCOUNTS):
+    def __init__(self, accounts: int = LOCAL_ACCOUNTS, gas_limit: int | None = None):
         from eth_tester import EthereumTester, PyEVMBackend
         from web3 import EthereumTesterProvider
 
         backend_cls = _raw_revert_backend()
-        backend = backend_cls(genesis_state=PyEVMBackend.generate_genesis_state(num_accounts=accounts))
+        genesis_parameters = None
+        if gas_limit is not None:  # larger blocks, for benchmarks that build big populations
+            genesis_parameters = PyEVMBackend.generate_genesis_params(overrides={"gas_limit": gas_limit})
+        backend = backend_cls(genesis_parameters=genesis_parameters,
+                              genesis_state=PyEVMBackend.generate_genesis_state(num_accounts=accounts))
         backend.chain.gas_estimator = staticmethod(_one_shot_gas_estimator)
         self.tester = EthereumTester(backend)
         w3 = Web3(EthereumTesterProvider(self.tester))
