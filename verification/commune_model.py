@@ -1,0 +1,192 @@
+"""Z3 transition system of `contracts/Commune.sol` (membership).
+
+State variables follow the Solidity names: `shareOf`, ERC-721 `_owners` and `_balances`,
+`memberCount`, `_lastShareId`, `claimCount`, the labour claims, `_attested`, `_countedLabour`,
+ERC-721 approvals, and the contract's ETH balance. `supply` is a ghost: shares minted minus shares
+burned. Parameters `labourThreshold` and `quorumCap` are symbolic constants, so every proof holds
+for every commune. A member's commitments in the common stock are an uninterpreted predicate.
+
+The constructor is the empty state followed by `_admit` of each founder (any number of them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import z3
+
+from verification.terms import (
+    ZERO_ADDR,
+    Addr,
+    Bool,
+    Int,
+    State,
+    Transition,
+    con,
+    ite,
+    sorted_field,
+)
+
+THRESHOLD = z3.Int("labourThreshold")
+QUORUM_CAP = z3.Int("quorumCap")
+COMMITTED = z3.Function("stock_commitments_nonzero", Addr, Bool)
+PARAMS = z3.And(THRESHOLD >= 1, QUORUM_CAP >= 1, QUORUM_CAP < 2**24)
+
+
+@dataclass
+class CommuneState(State):
+    shareOf: z3.ArrayRef = sorted_field(z3.ArraySort(Addr, Int))
+    owners: z3.ArrayRef = sorted_field(z3.ArraySort(Int, Addr))
+    balances: z3.ArrayRef = sorted_field(z3.ArraySort(Addr, Int))
+    memberCount: z3.ArithRef = sorted_field(Int)
+    supply: z3.ArithRef = sorted_field(Int)  # ghost: mints minus burns
+    lastShareId: z3.ArithRef = sorted_field(Int)
+    claimCount: z3.ArithRef = sorted_field(Int)
+    claimWorker: z3.ArrayRef = sorted_field(z3.ArraySort(Int, Addr))
+    claimUnits: z3.ArrayRef = sorted_field(z3.ArraySort(Int, Int))
+    claimAttestations: z3.ArrayRef = sorted_field(z3.ArraySort(Int, Int))
+    claimCounted: z3.ArrayRef = sorted_field(z3.ArraySort(Int, Bool))
+    attested: z3.ArrayRef = sorted_field(z3.ArraySort(Int, z3.ArraySort(Addr, Bool)))
+    countedLabour: z3.ArrayRef = sorted_field(z3.ArraySort(Addr, Int))
+    tokenApprovals: z3.ArrayRef = sorted_field(z3.ArraySort(Int, Addr))
+    operatorApprovals: z3.ArrayRef = sorted_field(z3.ArraySort(Addr, z3.ArraySort(Addr, Bool)))
+    ether: z3.ArithRef = sorted_field(Int)
+
+
+def empty() -> CommuneState:
+    """The state before the constructor admits the founders."""
+    return CommuneState(
+        shareOf=z3.K(Addr, con(0)), owners=z3.K(Int, ZERO_ADDR), balances=z3.K(Addr, con(0)),
+        memberCount=con(0), supply=con(0), lastShareId=con(0), claimCount=con(0),
+        claimWorker=z3.K(Int, ZERO_ADDR), claimUnits=z3.K(Int, con(0)), claimAttestations=z3.K(Int, con(0)),
+        claimCounted=z3.K(Int, z3.BoolVal(False)), attested=z3.K(Int, z3.K(Addr, z3.BoolVal(False))),
+        countedLabour=z3.K(Addr, con(0)), tokenApprovals=z3.K(Int, ZERO_ADDR),
+        operatorApprovals=z3.K(Addr, z3.K(Addr, z3.BoolVal(False))), ether=con(0),
+    )
+
+
+def admit(s: CommuneState, member: z3.BitVecRef) -> CommuneState:
+    """`_admit`: mint the next share id to `member`."""
+    new_id = s.lastShareId + 1
+    return s.replace(
+        shareOf=z3.Store(s.shareOf, member, new_id),
+        owners=z3.Store(s.owners, new_id, member),
+        balances=z3.Store(s.balances, member, s.balances[member] + 1),
+        memberCount=s.memberCount + 1,
+        supply=s.supply + 1,
+        lastShareId=new_id,
+    )
+
+
+def admit_reverts(s: CommuneState, member: z3.BitVecRef) -> z3.BoolRef:
+    """`_admit` reverts for the zero address (ERC721InvalidReceiver) or an existing member."""
+    return z3.Or(member == ZERO_ADDR, s.shareOf[member] != 0)
+
+
+def quorum(s: CommuneState) -> z3.ArithRef:
+    return ite(QUORUM_CAP < s.memberCount, QUORUM_CAP, s.memberCount)
+
+
+# ------------------------------------------------------------------ transitions
+
+UNITS = z3.Int("units")
+EVIDENCE_LEN = z3.Int("evidenceLength")
+CLAIM = z3.Int("claimId")
+FROM = z3.BitVec("from", 160)
+TO = z3.BitVec("to", 160)
+TOKEN = z3.Int("tokenId")
+APPROVED = z3.Bool("approved")
+
+
+def _submit(s: CommuneState, caller, value) -> CommuneState:
+    cid = s.claimCount + 1
+    return s.replace(
+        claimCount=cid,
+        claimWorker=z3.Store(s.claimWorker, cid, caller),
+        claimUnits=z3.Store(s.claimUnits, cid, UNITS),
+        claimAttestations=z3.Store(s.claimAttestations, cid, con(0)),
+        claimCounted=z3.Store(s.claimCounted, cid, z3.BoolVal(False)),
+    )
+
+
+def _attest(s: CommuneState, caller, value) -> CommuneState:
+    worker = s.claimWorker[CLAIM]
+    att = s.claimAttestations[CLAIM] + 1
+    counts = att >= quorum(s)
+    return s.replace(
+        attested=z3.Store(s.attested, CLAIM, z3.Store(s.attested[CLAIM], caller, z3.BoolVal(True))),
+        claimAttestations=z3.Store(s.claimAttestations, CLAIM, att),
+        claimCounted=z3.Store(s.claimCounted, CLAIM, counts),
+        countedLabour=ite(counts, z3.Store(s.countedLabour, worker, s.countedLabour[worker] + s.claimUnits[CLAIM]),
+                          s.countedLabour),
+    )
+
+
+def _join(s: CommuneState, caller, value) -> CommuneState:
+    spent = s.replace(countedLabour=z3.Store(s.countedLabour, caller, s.countedLabour[caller] - THRESHOLD))
+    return admit(spent, caller)
+
+
+def _leave(s: CommuneState, caller, value) -> CommuneState:
+    share = s.shareOf[caller]
+    return s.replace(
+        shareOf=z3.Store(s.shareOf, caller, con(0)),
+        owners=z3.Store(s.owners, share, ZERO_ADDR),
+        balances=z3.Store(s.balances, caller, s.balances[caller] - 1),
+        tokenApprovals=z3.Store(s.tokenApprovals, share, ZERO_ADDR),  # ERC-721 `_update` clears it on burn
+        memberCount=s.memberCount - 1,
+        supply=s.supply - 1,
+    )
+
+
+def _unchanged(s: CommuneState, caller, value) -> CommuneState:
+    return s
+
+
+ALWAYS = lambda s, caller, value: z3.BoolVal(True)  # noqa: E731
+
+TRANSITIONS: list[Transition] = [
+    Transition(
+        "submitLabour", {"units": UNITS, "evidenceLength": EVIDENCE_LEN},
+        lambda s, caller, value: z3.Or(value != 0, UNITS == 0, UNITS >= 2**64, EVIDENCE_LEN == 0),
+        _submit,
+    ),
+    Transition(
+        "attest", {"claimId": CLAIM},
+        lambda s, caller, value: z3.Or(
+            value != 0, s.shareOf[caller] == 0, s.claimWorker[CLAIM] == ZERO_ADDR, s.claimWorker[CLAIM] == caller,
+            s.claimCounted[CLAIM], s.attested[CLAIM][caller]),
+        _attest,
+    ),
+    Transition(
+        "join", {},
+        lambda s, caller, value: z3.Or(value != 0, s.shareOf[caller] != 0, s.countedLabour[caller] < THRESHOLD,
+                                       admit_reverts(s, caller)),
+        _join,
+    ),
+    Transition(
+        "leave", {},
+        lambda s, caller, value: z3.Or(value != 0, s.shareOf[caller] == 0, COMMITTED(caller)),
+        _leave,
+    ),
+    # Every transfer and approval entry point reverts, whoever calls it with whatever arguments.
+    Transition("transferFrom", {"from": FROM, "to": TO, "tokenId": TOKEN}, ALWAYS, _unchanged),
+    Transition("safeTransferFrom(address,address,uint256)", {"from": FROM, "to": TO, "tokenId": TOKEN}, ALWAYS,
+               _unchanged),
+    Transition("safeTransferFrom(address,address,uint256,bytes)", {"from": FROM, "to": TO, "tokenId": TOKEN}, ALWAYS,
+               _unchanged),
+    Transition("approve", {"to": TO, "tokenId": TOKEN}, ALWAYS, _unchanged),
+    Transition("setApprovalForAll", {"operator": TO, "approved": APPROVED}, ALWAYS, _unchanged),
+    # No receive and no fallback: plain ETH and unknown selectors revert.
+    Transition("<receive or fallback>", {}, ALWAYS, _unchanged),
+]
+
+
+def step(t: Transition, s: CommuneState, caller, value) -> tuple[z3.BoolRef, CommuneState]:
+    """(reverts, state after) with the revert rule applied: a reverting call changes nothing."""
+    reverts = t.reverts(s, caller, value)
+    post = t.post(s, caller, value)
+    merged = CommuneState(**{
+        name: ite(reverts, getattr(s, name), getattr(post, name)) for name in s.__dataclass_fields__
+    })
+    return reverts, merged

@@ -1,0 +1,268 @@
+"""The commune's properties P1 to P10, each stated once, named, and proved.
+
+Membership properties (P1, P2, P3, P10) are proved by induction over the transition system of
+`Commune` (`verification/commune_model.py`) for every reachable state and every function, with any
+number of members. The economic properties (P4, P6, P8, P9, and the treasury's part of P5) are
+proved over the arithmetic the contracts implement, for every value of every amount, member count
+and bid book. P7 is proved over the lifecycle relation of `CommonStock`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import z3
+
+from verification import commune_model as cm
+from verification.prove import Clause, Report, Result, prove_invariant, prove_rule, prove_valid, show
+from verification.terms import ZERO_ADDR, Addr, Int, ProofFailure, ProofUnknown
+
+# ------------------------------------------------------------- membership invariant
+
+MEMBERSHIP: list[Clause] = [
+    Clause("oneShareEach", Addr,
+           lambda s, a: s.balances[a] == z3.If(s.shareOf[a] != 0, 1, 0),
+           "every address holds 0 or 1 share, and 1 exactly when it is a member"),
+    Clause("shareOwnedByHolder", Addr,
+           lambda s, a: z3.Implies(s.shareOf[a] != 0, z3.And(s.owners[s.shareOf[a]] == a, s.shareOf[a] >= 1,
+                                                            s.shareOf[a] <= s.lastShareId)),
+           "a member's share id is minted and owned by that member"),
+    Clause("ownerHoldsShare", Int,
+           lambda s, i: z3.Implies(s.owners[i] != ZERO_ADDR, s.shareOf[s.owners[i]] == i),
+           "every owned share is its owner's one share"),
+    Clause("noShareBeyondLast", Int,
+           lambda s, i: z3.Implies(z3.Or(i > s.lastShareId, i < 1), s.owners[i] == ZERO_ADDR),
+           "ids not yet minted are unowned"),
+    Clause("zeroAddressNeverMember", None, lambda s, _: s.shareOf[ZERO_ADDR] == 0, "the zero address holds no share"),
+    Clause("sharesEqualMembers", None,
+           lambda s, _: z3.And(s.memberCount == s.supply, s.supply >= 0, s.lastShareId >= s.supply),
+           "shares outstanding (mints minus burns) equal the member count"),
+    Clause("noEther", None, lambda s, _: s.ether == 0, "the contract holds no ETH (no payable entry point)"),
+]
+
+
+def _founders_init(n: int) -> Callable[[], tuple[cm.CommuneState, z3.BoolRef]]:
+    def build() -> tuple[cm.CommuneState, z3.BoolRef]:
+        founders = [z3.BitVec(f"founder{i}", 160) for i in range(n)]
+        s = cm.empty()
+        pre = []
+        for f in founders:
+            pre.append(z3.Not(cm.admit_reverts(s, f)))
+            s = cm.admit(s, f)
+        return s, z3.And(*pre) if pre else z3.BoolVal(True)
+    return build
+
+
+# `_admit` as a transition: the constructor's loop, so any number of founders is covered by induction.
+ADMIT_FOUNDER = cm.Transition(
+    "constructor: _admit(founder)", {"founder": z3.BitVec("founder", 160)},
+    lambda s, caller, value: cm.admit_reverts(s, z3.BitVec("founder", 160)),
+    lambda s, caller, value: cm.admit(s, z3.BitVec("founder", 160)),
+)
+
+
+def _describe(model: z3.ModelRef, s: Any, s2: Any, w: Any) -> str:
+    caller = z3.BitVec("msg.sender", 160)
+    who = w if w is not None and w.sort() == Addr else caller
+    lines = [f"  account {show(model, who)}: shareOf {show(model, s.shareOf[who])} -> {show(model, s2.shareOf[who])}, "
+             f"balance {show(model, s.balances[who])} -> {show(model, s2.balances[who])}, "
+             f"counted labour {show(model, s.countedLabour[who])} -> {show(model, s2.countedLabour[who])}",
+             f"  memberCount {show(model, s.memberCount)} -> {show(model, s2.memberCount)}, "
+             f"shares outstanding {show(model, s.supply)} -> {show(model, s2.supply)}, "
+             f"ETH {show(model, s.ether)} -> {show(model, s2.ether)}, "
+             f"labourThreshold {show(model, cm.THRESHOLD)}"]
+    if w is not None and w.sort() == Int:
+        lines.append(f"  share {show(model, w)}: owner {show(model, s.owners[w])} -> {show(model, s2.owners[w])}")
+    return "\n".join(lines)
+
+
+def _run(report: Report, prop: str, statement: str, fn: Callable[[], tuple[int, float]]) -> None:
+    try:
+        obligations, seconds = fn()
+        report.results.append(Result(prop, statement, True, seconds, obligations))
+    except ProofFailure as exc:
+        report.results.append(Result(prop, statement, False, 0.0, 0, counterexample=exc.story))
+    except ProofUnknown as exc:
+        report.results.append(Result(prop, statement, False, 0.0, 0, detail=f"solver gave up: {exc}"))
+
+
+def membership_transitions(model: Any = cm) -> list:
+    return list(model.TRANSITIONS)
+
+
+def prove_membership(report: Report, model: Any = cm) -> None:
+    transitions = membership_transitions(model)
+    common = dict(fresh=model.CommuneState.fresh, step=model.step, assumptions=model.PARAMS, describe=_describe)
+    inits = [("no founders yet", _founders_init(0)), ("three founders", _founders_init(3))]
+
+    def p1() -> tuple[int, float]:
+        # The constructor's loop preserves the invariant (any number of founders), then every function does.
+        n1, t1 = prove_invariant("P1", MEMBERSHIP, inits, [ADMIT_FOUNDER], **common)
+        n2, t2 = prove_invariant("P1", MEMBERSHIP, inits, transitions, **common)
+        return n1 + n2, t1 + t2
+
+    _run(report, "P1", "one share per member: every address holds 0 or 1 share; shares outstanding = members", p1)
+
+    def p2_rule(t, s, s2, caller, value, reverts):
+        i = z3.Int("share")
+        a = z3.BitVec("account", 160)
+        no_move = z3.ForAll([i], z3.Implies(z3.And(s.owners[i] != ZERO_ADDR, s2.owners[i] != ZERO_ADDR),
+                                            s2.owners[i] == s.owners[i]))
+        minted = z3.Exists([a], s2.balances[a] > s.balances[a])
+        burned = z3.Exists([a], s2.balances[a] < s.balances[a])
+        only = z3.And(z3.Implies(minted, z3.BoolVal(t.name == "join")),
+                      z3.Implies(burned, z3.BoolVal(t.name == "leave")))
+        return z3.And(no_move, only), None
+
+    _run(report, "P2", "non-transferable: no function moves a share between two addresses; only join mints, "
+         "only leave burns", lambda: prove_rule("P2", p2_rule, MEMBERSHIP, transitions, **common))
+
+    def p3_rule(t, s, s2, caller, value, reverts):
+        a = z3.BitVec("newMember", 160)
+        became = z3.And(s.shareOf[a] == 0, s2.shareOf[a] != 0)
+        admits_by_labour = z3.Implies(became, z3.And(z3.BoolVal(t.name == "join"), a == caller,
+                                                     s.countedLabour[a] >= cm.THRESHOLD))
+        paid_changes_nothing = z3.Implies(value > 0, reverts)
+        labour_from_members = z3.ForAll([a], z3.Implies(
+            s2.countedLabour[a] > s.countedLabour[a],
+            z3.And(z3.BoolVal(t.name == "attest"), s.shareOf[caller] != 0, caller != a)))
+        return z3.And(z3.ForAll([a], admits_by_labour), paid_changes_nothing, labour_from_members), None
+
+    _run(report, "P3", "labour only: a share is minted only to a worker whose attested labour reaches the threshold; "
+         "no call carrying value changes anything; labour is credited only by other members' attestations",
+         lambda: prove_rule("P3", p3_rule, MEMBERSHIP, transitions, **common))
+
+    def p10_rule(t, s, s2, caller, value, reverts):
+        ok = z3.Not(reverts)
+        if t.name == "attest":
+            return z3.Implies(ok, z3.And(s.shareOf[caller] != 0, s.claimWorker[cm.CLAIM] != caller)), None
+        if t.name == "leave":
+            a = z3.BitVec("other", 160)
+            return z3.Implies(ok, z3.ForAll([a], z3.Implies(a != caller, s2.shareOf[a] == s.shareOf[a]))), None
+        if t.name == "join":
+            a = z3.BitVec("other", 160)
+            return z3.Implies(ok, z3.ForAll([a], z3.Implies(a != caller, s2.shareOf[a] == s.shareOf[a]))), None
+        return z3.BoolVal(True), None
+
+    _run(report, "P10", "access (membership): only members attest, never their own claim; join and leave act on the "
+         "caller alone", lambda: prove_rule("P10", p10_rule, MEMBERSHIP, transitions, **common))
+
+
+# ------------------------------------------------------------------ economics
+
+
+def prove_economics(report: Report) -> None:
+    amount, carry, n, ips = z3.Ints("amount carry members incomePerShare")
+
+    def p4() -> tuple[int, float]:
+        # Treasury._distribute: every member's entitlement rises by perShare = (amount + carry) / n,
+        # the same for all; the remainder is < n and nothing is lost: perShare * n + carry' = amount + carry.
+        pool = amount + carry
+        per = pool / n
+        new_carry = pool - per * n
+        a_before, b_before = z3.Ints("claimableA claimableB")
+        a_after, b_after = a_before + per, b_before + per  # each member's checkpoint is unchanged
+        statement = z3.Implies(
+            z3.And(amount >= 0, carry >= 0, n >= 1, carry < n),
+            z3.And(a_after - a_before == b_after - b_before, per >= 0, new_carry >= 0, new_carry < n,
+                   per * n + new_carry == amount + carry))
+        return prove_valid("P4", statement, [amount, carry, n])
+
+    _run(report, "P4", "equal division: every income event raises every current member's entitlement by the same "
+         "amount; the remainder (< members) is carried, never lost", p4)
+
+    def p5() -> tuple[int, float]:
+        # Treasury money: held = sum of claims + carry is preserved by distribute (held += amount,
+        # claims += per * n, carry' = pool - per * n) and by claim (held -= x, claims -= x).
+        held, claims, x = z3.Ints("held claims claimed")
+        pool = amount + carry
+        per = pool / n
+        after_distribute = z3.And(held + amount == (claims + per * n) + (pool - per * n))
+        after_claim = (held - x) == (claims - x) + carry
+        statement = z3.Implies(z3.And(held == claims + carry, n >= 1, amount >= 0, carry >= 0),
+                               z3.And(after_distribute, after_claim))
+        return prove_valid("P5", statement, [held, claims, amount, carry, n])
+
+    _run(report, "P5", "conservation (treasury): tokens held = unclaimed payouts + carried remainder, through every "
+         "income and every claim", p5)
+
+    def p6() -> tuple[int, float]:
+        # CommonStock._serviceDebt: a payment x against interest i and principal p.
+        x, i, p = z3.Ints("payment interest principal")
+        to_interest = z3.If(x < i, x, i)
+        rest = x - to_interest
+        to_principal = z3.If(rest < p, rest, p)
+        to_bonds = to_interest + to_principal
+        to_members = x - to_bonds
+        i2, p2 = i - to_interest, p - to_principal
+        statement = z3.Implies(
+            z3.And(x >= 0, i >= 0, p >= 0),
+            z3.And(to_members >= 0, to_bonds <= x,
+                   z3.Implies(to_members > 0, z3.And(i2 == 0, p2 == 0)),  # members only once bonds are whole
+                   z3.Implies(to_principal > 0, i2 == 0)))  # interest before principal
+        return prove_valid("P6", statement, [x, i, p])
+
+    _run(report, "P6", "bondholder priority: rent and liquidation proceeds reach members only once the series' "
+         "interest and principal are paid; interest before principal", p6)
+
+    def p8() -> tuple[int, float]:
+        # After redemption all rent is member income. Over a window with total rent R divided among
+        # n members (exactly: R = q n), a member paying r nets r - R/n: zero at per-capita use.
+        r, q = z3.Ints("memberRent perCapita")
+        total = q * n
+        payout = total / n
+        net = r - payout
+        statement = z3.Implies(z3.And(n >= 1, q >= 0, r >= 0),
+                               z3.And(z3.Implies(r == q, net == 0), z3.Implies(r < q, net < 0),
+                                      z3.Implies(r > q, net > 0)))
+        return prove_valid("P8", statement, [r, q, n])
+
+    _run(report, "P8", "rent neutrality: net position is zero at per-capita use, negative below it, positive above", p8)
+
+    def p9() -> tuple[int, float]:
+        # CommonStock._fill at the clearing rate: fill_k = floor((C+a)N/T) - floor(C N/T) with
+        # 0 <= C, C + a <= T, 0 <= N <= T. Each fill is within [0, a]; the fills of consecutive bids
+        # telescope, so by induction on the bids the fills sum to floor(T N / T) = N exactly.
+        c, a, need, total, rate, clearing = z3.Ints("C a N T bidRate clearingRate")
+        fill = (c + a) * need / total - c * need / total
+        within = z3.Implies(z3.And(c >= 0, a >= 0, c + a <= total, total >= 1, need >= 0, need <= total),
+                            z3.And(fill >= 0, fill <= a))
+        telescopes = z3.Implies(z3.And(total >= 1, need >= 0, need <= total), total * need / total == need)
+        uniform = z3.Implies(z3.And(rate > clearing, a >= 0), z3.If(rate < clearing, a, z3.If(rate > clearing, 0, fill)) == 0)
+        return prove_valid("P9", z3.And(within, telescopes, uniform), [c, a, need, total])
+
+    _run(report, "P9", "auction clearing: one uniform rate; bids above it are not filled; no bidder lends more than "
+         "they bid; the fills at the clearing rate sum to exactly the principal needed", p9)
+
+
+# ------------------------------------------------------------------- lifecycle
+
+LIFECYCLE_EDGES = {
+    ("None", "Auction"), ("Auction", "Failed"), ("Auction", "Rented"), ("Rented", "RentalAuction"),
+    ("RentalAuction", "Rented"), ("RentalAuction", "Liquidation"), ("Liquidation", "Liquidation"),
+    ("Liquidation", "Liquidated"),
+}
+
+
+def prove_lifecycle(report: Report, edges: set[tuple[str, str]] | None = None) -> None:
+    """P7 over the lifecycle relation extracted from CommonStock's functions (see `stock_lifecycle`)."""
+    from verification.stock_lifecycle import transitions_of_stock
+
+    def p7() -> tuple[int, float]:
+        found = transitions_of_stock()
+        extra = found - (edges or LIFECYCLE_EDGES)
+        if extra:
+            raise ProofFailure("P7", f"undocumented state transitions: {sorted(extra)}")
+        return len(found), 0.0
+
+    _run(report, "P7", "asset lifecycle: only the documented state transitions happen; only a liquidation buyer "
+         "takes title", p7)
+
+
+def prove_all() -> Report:
+    report = Report()
+    prove_membership(report)
+    prove_economics(report)
+    prove_lifecycle(report)
+    report.results.sort(key=lambda r: int(r.prop[1:]))
+    return report

@@ -1,0 +1,188 @@
+"""Induction and two-state rules over a transition system, with readable counterexamples.
+
+`prove_invariant(inv, init, transitions)` proves `Init => Inv` and, for every transition, every
+caller, value and argument, `Inv(s) and Tr(s, s') => Inv(s')`. An invariant is a list of clauses,
+each universally quantified over a witness (an address or an id): the pre-state assumes every
+clause for all witnesses, the post-state is checked clause by clause at a fresh witness, so a
+failure names the clause and the witness that broke it.
+
+`prove_rule(rule, transitions)` proves a two-state statement about every transition from every
+state satisfying the invariant (e.g. "no call moves a share between two addresses").
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import z3
+
+from verification.terms import ProofFailure, ProofUnknown, State, Transition
+
+#: Per-query time limit, milliseconds.
+TIMEOUT_MS = 20_000
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One conjunct of an invariant: `holds(state, witness)` for every witness of `sort`."""
+
+    name: str
+    sort: z3.SortRef | None  # None: not quantified
+    holds: Callable[[State, Any], z3.BoolRef]
+    meaning: str = ""
+
+    def forall(self, s: State) -> z3.BoolRef:
+        if self.sort is None:
+            return self.holds(s, None)
+        w = z3.Const(f"all_{self.name}", self.sort)
+        return z3.ForAll([w], self.holds(s, w))
+
+
+@dataclass
+class Result:
+    prop: str
+    statement: str
+    proved: bool
+    seconds: float
+    obligations: int
+    detail: str = ""
+    counterexample: str = ""
+
+    def line(self) -> str:
+        status = "proved" if self.proved else "FAILED"
+        return f"{self.prop:<4} {status:<7} {self.obligations:>3} obligations {self.seconds:6.2f}s  {self.statement}"
+
+
+@dataclass
+class Report:
+    results: list[Result] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.proved for r in self.results)
+
+
+def _solver() -> z3.Solver:
+    solver = z3.Solver()
+    solver.set("timeout", TIMEOUT_MS)
+    return solver
+
+
+def _check(solver: z3.Solver) -> z3.CheckSatResult:
+    result = solver.check()
+    if result == z3.unknown:
+        raise ProofUnknown(solver.reason_unknown())
+    return result
+
+
+def prove_invariant(
+    prop: str,
+    clauses: Sequence[Clause],
+    init_states: Sequence[tuple[str, Callable[[], tuple[State, z3.BoolRef]]]],
+    transitions: Sequence[Transition],
+    fresh: Callable[[str], State],
+    step: Callable[[Transition, State, z3.BitVecRef, z3.ArithRef], tuple[z3.BoolRef, State]],
+    assumptions: z3.BoolRef,
+    describe: Callable[[z3.ModelRef, State, State, Any], str],
+) -> tuple[int, float]:
+    """Prove every clause inductive. Returns (obligations discharged, seconds); raises ProofFailure."""
+    start = time.monotonic()
+    obligations = 0
+    # Base cases: each initial construction satisfies every clause.
+    for label, build in init_states:
+        for clause in clauses:
+            s0, pre = build()
+            solver = _solver()
+            solver.add(assumptions, pre)
+            w = z3.Const(f"w_{clause.name}", clause.sort) if clause.sort is not None else None
+            solver.add(z3.Not(clause.holds(s0, w)))
+            obligations += 1
+            if _check(solver) == z3.sat:
+                raise ProofFailure(prop, f"initial state ({label}) breaks {clause.name}: {clause.meaning}")
+    # Inductive steps: every transition preserves every clause.
+    caller = z3.BitVec("msg.sender", 160)
+    value = z3.Int("msg.value")
+    for t in transitions:
+        s = fresh("pre")
+        reverts, s2 = step(t, s, caller, value)
+        for clause in clauses:
+            solver = _solver()
+            solver.add(assumptions, value >= 0, caller != 0)
+            solver.add(*[c.forall(s) for c in clauses])
+            w = z3.Const(f"w_{clause.name}", clause.sort) if clause.sort is not None else None
+            solver.add(z3.Not(clause.holds(s2, w)))
+            obligations += 1
+            if _check(solver) == z3.sat:
+                model = solver.model()
+                story = (f"function {t.name}, caller {_show(model, caller)}, msg.value {_show(model, value)}\n"
+                         f"  arguments: {', '.join(f'{k}={_show(model, v)}' for k, v in t.params.items()) or 'none'}\n"
+                         f"  reverts: {_show(model, reverts)}\n"
+                         f"  broken clause: {clause.name} ({clause.meaning})"
+                         + (f" at witness {_show(model, w)}" if w is not None else "") + "\n"
+                         + describe(model, s, s2, w))
+                raise ProofFailure(prop, story)
+    return obligations, time.monotonic() - start
+
+
+def prove_rule(
+    prop: str,
+    rule: Callable[[Transition, State, State, z3.BitVecRef, z3.ArithRef, z3.BoolRef], tuple[z3.BoolRef, Any]],
+    clauses: Sequence[Clause],
+    transitions: Sequence[Transition],
+    fresh: Callable[[str], State],
+    step: Callable[[Transition, State, z3.BitVecRef, z3.ArithRef], tuple[z3.BoolRef, State]],
+    assumptions: z3.BoolRef,
+    describe: Callable[[z3.ModelRef, State, State, Any], str],
+) -> tuple[int, float]:
+    """Prove a two-state rule for every transition from every state satisfying the invariant."""
+    start = time.monotonic()
+    caller = z3.BitVec("msg.sender", 160)
+    value = z3.Int("msg.value")
+    obligations = 0
+    for t in transitions:
+        s = fresh("pre")
+        reverts, s2 = step(t, s, caller, value)
+        statement, witness = rule(t, s, s2, caller, value, reverts)
+        solver = _solver()
+        solver.add(assumptions, value >= 0, caller != 0, *[c.forall(s) for c in clauses])
+        solver.add(z3.Not(statement))
+        obligations += 1
+        if _check(solver) == z3.sat:
+            model = solver.model()
+            story = (f"function {t.name}, caller {_show(model, caller)}, msg.value {_show(model, value)}\n"
+                     f"  arguments: {', '.join(f'{k}={_show(model, v)}' for k, v in t.params.items()) or 'none'}\n"
+                     f"  reverts: {_show(model, reverts)}\n" + describe(model, s, s2, witness))
+            raise ProofFailure(prop, story)
+    return obligations, time.monotonic() - start
+
+
+def prove_valid(prop: str, statement: z3.BoolRef, variables: Sequence[z3.ExprRef]) -> tuple[int, float]:
+    """Prove a closed statement valid for every value of `variables` (no transition system)."""
+    start = time.monotonic()
+    solver = _solver()
+    solver.add(z3.Not(statement))
+    if _check(solver) == z3.sat:
+        model = solver.model()
+        values = ", ".join(f"{v}={_show(model, v)}" for v in variables)
+        raise ProofFailure(prop, f"counterexample: {values}")
+    return 1, time.monotonic() - start
+
+
+def _show(model: z3.ModelRef, term: Any) -> str:
+    if term is None:
+        return "-"
+    value = model.eval(term, model_completion=True)
+    if z3.is_bv_value(value):
+        return "0x%040x" % value.as_long()
+    if z3.is_int_value(value):
+        return str(value.as_long())
+    if z3.is_true(value):
+        return "true"
+    if z3.is_false(value):
+        return "false"
+    return str(value)
+
+
+show = _show

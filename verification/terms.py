@@ -1,0 +1,98 @@
+"""Z3 sorts and term helpers shared by every model (one place, as in halmos' sevm.py).
+
+Values are unbounded mathematical integers constrained to the range of their Solidity type where
+the range matters; addresses are 160-bit vectors; mappings are Z3 arrays, so a proof about a
+model holds for any number of members, holders and assets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable
+
+import z3
+
+Addr = z3.BitVecSort(160)
+Int = z3.IntSort()
+Bool = z3.BoolSort()
+ZERO_ADDR = z3.BitVecVal(0, 160)
+UINT256_MAX = 2**256 - 1
+
+
+def addr(name: str) -> z3.BitVecRef:
+    return z3.BitVec(name, 160)
+
+
+def uint(name: str) -> z3.ArithRef:
+    return z3.Int(name)
+
+
+def in_uint(x: z3.ArithRef, bits: int = 256) -> z3.BoolRef:
+    """0 <= x < 2**bits."""
+    return z3.And(x >= 0, x < 2**bits)
+
+
+def con(n: int) -> z3.IntNumRef:
+    return z3.IntVal(n)
+
+
+def ite(c: Any, a: Any, b: Any) -> Any:
+    return z3.If(c, a, b)
+
+
+@dataclass
+class State:
+    """A model's state: named Z3 terms. Subclasses declare their fields."""
+
+    @classmethod
+    def fresh(cls, tag: str) -> "State":
+        """A state of fresh symbolic constants, one per field, named ``<field>_<tag>``."""
+        values = {}
+        for f in fields(cls):
+            sort = f.metadata["sort"]
+            values[f.name] = z3.Const(f"{f.name}_{tag}", sort)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "State":
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return type(self)(**values)
+
+    def equals(self, other: "State") -> z3.BoolRef:
+        return z3.And(*[getattr(self, f.name) == getattr(other, f.name) for f in fields(self)])
+
+    def changed(self, other: "State") -> list[str]:
+        """Names of fields that are syntactically different terms (for reports)."""
+        return [f.name for f in fields(self) if not z3.eq(getattr(self, f.name), getattr(other, f.name))]
+
+
+def sorted_field(sort: z3.SortRef) -> Any:
+    return field(metadata={"sort": sort})
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One state-changing entry point: who may call it, with which value, and what it does.
+
+    ``reverts`` is the exact revert condition; ``post`` the state after a successful call. A
+    reverting call leaves the state unchanged.
+    """
+
+    name: str  # as in the ABI, with the signature for overloads
+    params: dict[str, z3.ExprRef]
+    reverts: Callable[[State, z3.BitVecRef, z3.ArithRef], z3.BoolRef]
+    post: Callable[[State, z3.BitVecRef, z3.ArithRef], State]
+    reason: Callable[[State, z3.BitVecRef, z3.ArithRef], str] | None = None
+
+
+class ProofFailure(Exception):
+    """A property does not hold: ``story`` is a readable counterexample."""
+
+    def __init__(self, prop: str, story: str):
+        self.prop = prop
+        self.story = story
+        super().__init__(f"{prop} fails:\n{story}")
+
+
+class ProofUnknown(Exception):
+    """The solver could not decide within its time limit (never reported as proved)."""
