@@ -148,7 +148,8 @@ ALWAYS = lambda s, caller, value: z3.BoolVal(True)  # noqa: E731
 TRANSITIONS: list[Transition] = [
     Transition(
         "submitLabour", {"units": UNITS, "evidenceLength": EVIDENCE_LEN},
-        lambda s, caller, value: z3.Or(value != 0, UNITS == 0, UNITS >= 2**64, EVIDENCE_LEN == 0),
+        # `units <= 0`: zero reverts, and a uint256 is never negative.
+        lambda s, caller, value: z3.Or(value != 0, UNITS <= 0, UNITS >= 2**64, EVIDENCE_LEN <= 0),
         _submit,
     ),
     Transition(
@@ -166,7 +167,8 @@ TRANSITIONS: list[Transition] = [
     ),
     Transition(
         "leave", {},
-        lambda s, caller, value: z3.Or(value != 0, s.shareOf[caller] == 0, COMMITTED(caller)),
+        # `--memberCount` is checked arithmetic: it reverts at zero.
+        lambda s, caller, value: z3.Or(value != 0, s.shareOf[caller] == 0, COMMITTED(caller), s.memberCount == 0),
         _leave,
     ),
     # Every transfer and approval entry point reverts, whoever calls it with whatever arguments.

@@ -38,6 +38,8 @@ MEMBERSHIP: list[Clause] = [
            lambda s, _: z3.And(s.memberCount == s.supply, s.supply >= 0, s.lastShareId >= s.supply),
            "shares outstanding (mints minus burns) equal the member count"),
     Clause("noEther", None, lambda s, _: s.ether == 0, "the contract holds no ETH (no payable entry point)"),
+    Clause("labourNonNegative", Addr, lambda s, a: s.countedLabour[a] >= 0, "counted labour is never negative"),
+    Clause("claimsNonNegative", Int, lambda s, i: s.claimUnits[i] >= 0, "claimed units are never negative"),
 ]
 
 
@@ -59,6 +61,11 @@ ADMIT_FOUNDER = cm.Transition(
     lambda s, caller, value: cm.admit_reverts(s, z3.BitVec("founder", 160)),
     lambda s, caller, value: cm.admit(s, z3.BitVec("founder", 160)),
 )
+
+
+def _share_terms(s: Any, accounts: list) -> list:
+    """Share ids a membership transition touches: each account's share and the next id minted."""
+    return [s.shareOf[a] for a in accounts] + [s.lastShareId + 1, z3.Int("tokenId")]
 
 
 def _describe(model: z3.ModelRef, s: Any, s2: Any, w: Any) -> str:
@@ -92,7 +99,8 @@ def membership_transitions(model: Any = cm) -> list:
 
 def prove_membership(report: Report, model: Any = cm) -> None:
     transitions = membership_transitions(model)
-    common = dict(fresh=model.CommuneState.fresh, step=model.step, assumptions=model.PARAMS, describe=_describe)
+    common = dict(fresh=model.CommuneState.fresh, step=model.step, assumptions=model.PARAMS, describe=_describe,
+                  extra_terms=_share_terms)
     inits = [("no founders yet", _founders_init(0)), ("three founders", _founders_init(3))]
 
     def p1() -> tuple[int, float]:
@@ -151,40 +159,87 @@ def prove_membership(report: Report, model: Any = cm) -> None:
 # ------------------------------------------------------------------ economics
 
 
+TREASURY_INVARIANT: list[Clause] = [
+    Clause("heldIsOwed", None, lambda s, _: s.held == s.claims + s.carry,
+           "tokens held = sum of claimable payouts + carried remainder"),
+    # Not "carry < members": income that arrives while there are no members is carried whole
+    # until someone joins (the solver found that story when the clause said so).
+    Clause("carryNonNegative", None, lambda s, _: z3.And(s.carry >= 0, s.memberCount >= 0),
+           "the carried remainder and the member count are never negative"),
+    Clause("checkpointsBehind", Addr,
+           lambda s, a: z3.And(s.owed[a] >= 0, z3.Implies(s.isMember[a], s.checkpoint[a] <= s.incomePerShare)),
+           "no payout is negative"),
+]
+
+SERIES_INVARIANT: list[Clause] = [
+    Clause("heldIsPaidLessWithdrawn", None, lambda s, _: s.held == s.totalPaid - s.totalWithdrawn,
+           "tokens held = payments received - payments withdrawn"),
+    Clause("withdrawnWithinAccumulated", Addr, lambda s, a: s.withdrawn[a] <= s.accumulated[a],
+           "no holder withdraws more than has accrued to them"),
+]
+
+
+def _describe_money(model: z3.ModelRef, s: Any, s2: Any, w: Any) -> str:
+    names = [n for n in s.__dataclass_fields__ if not z3.is_array(getattr(s, n))]
+    return "  " + ", ".join(f"{n} {show(model, getattr(s, n))} -> {show(model, getattr(s2, n))}" for n in names)
+
+
 def prove_economics(report: Report) -> None:
-    amount, carry, n, ips = z3.Ints("amount carry members incomePerShare")
+    from verification import money_model as mm
+
+    amount, carry, n = z3.Ints("amount carry members")
+    treasury_common = dict(fresh=mm.TreasuryState.fresh, step=mm.treasury_step, assumptions=z3.BoolVal(True),
+                           describe=_describe_money)
+
+    def treasury_empty():
+        s = mm.TreasuryState.fresh("init")
+        a = z3.BitVec("anyone", 160)
+        return s, z3.And(s.incomePerShare == 0, s.carry == 0, s.held == 0, s.claims == 0, s.memberCount >= 0,
+                         z3.ForAll([a], z3.And(s.owed[a] == 0, s.checkpoint[a] == 0)))
+
+    def p4_rule(t, s, s2, caller, value, reverts):
+        a = z3.BitVec("account", 160)
+        delta = lambda x: mm.claimable(s2, x) - mm.claimable(s, x)  # noqa: E731
+        if t.name in ("depositIncome", "recordRent", "recordIncome"):
+            pool = mm.AMOUNT + s.carry
+            per = z3.If(s.memberCount == 0, 0, pool / z3.If(s.memberCount == 0, 1, s.memberCount))
+            same_for_all = z3.ForAll([a], delta(a) == z3.If(s.isMember[a], per, 0))
+            return z3.Implies(z3.Not(reverts), z3.And(same_for_all, s2.claims - s.claims == per * s.memberCount)), None
+        subject = caller if t.name == "claimPayout" else mm.ACCOUNT
+        others_unchanged = z3.ForAll([a], z3.Implies(a != subject, delta(a) == 0))
+        ghost = s2.claims - s.claims == delta(subject)
+        return z3.Implies(z3.Not(reverts), z3.And(others_unchanged, ghost)), None
 
     def p4() -> tuple[int, float]:
-        # Treasury._distribute: every member's entitlement rises by perShare = (amount + carry) / n,
-        # the same for all; the remainder is < n and nothing is lost: perShare * n + carry' = amount + carry.
+        n1, t1 = prove_rule("P4", p4_rule, TREASURY_INVARIANT, mm.TREASURY_TRANSITIONS, **treasury_common)
+        # The division itself: per * n + carry' = amount + carry, with 0 <= carry' < n.
         pool = amount + carry
         per = pool / n
-        new_carry = pool - per * n
-        a_before, b_before = z3.Ints("claimableA claimableB")
-        a_after, b_after = a_before + per, b_before + per  # each member's checkpoint is unchanged
-        statement = z3.Implies(
-            z3.And(amount >= 0, carry >= 0, n >= 1, carry < n),
-            z3.And(a_after - a_before == b_after - b_before, per >= 0, new_carry >= 0, new_carry < n,
-                   per * n + new_carry == amount + carry))
-        return prove_valid("P4", statement, [amount, carry, n])
+        n2, t2 = prove_valid("P4", z3.Implies(z3.And(amount >= 0, carry >= 0, n >= 1),
+                                                z3.And(per * n + (pool - per * n) == pool, pool - per * n >= 0,
+                                                       pool - per * n < n)), [amount, carry, n])
+        return n1 + n2, t1 + t2
 
     _run(report, "P4", "equal division: every income event raises every current member's entitlement by the same "
-         "amount; the remainder (< members) is carried, never lost", p4)
+         "amount, and no one else's; the remainder (< members) is carried, never lost", p4)
 
     def p5() -> tuple[int, float]:
-        # Treasury money: held = sum of claims + carry is preserved by distribute (held += amount,
-        # claims += per * n, carry' = pool - per * n) and by claim (held -= x, claims -= x).
-        held, claims, x = z3.Ints("held claims claimed")
-        pool = amount + carry
-        per = pool / n
-        after_distribute = z3.And(held + amount == (claims + per * n) + (pool - per * n))
-        after_claim = (held - x) == (claims - x) + carry
-        statement = z3.Implies(z3.And(held == claims + carry, n >= 1, amount >= 0, carry >= 0),
-                               z3.And(after_distribute, after_claim))
-        return prove_valid("P5", statement, [held, claims, amount, carry, n])
+        n1, t1 = prove_invariant("P5", TREASURY_INVARIANT, [("new treasury", treasury_empty)],
+                                 mm.TREASURY_TRANSITIONS, **treasury_common)
 
-    _run(report, "P5", "conservation (treasury): tokens held = unclaimed payouts + carried remainder, through every "
-         "income and every claim", p5)
+        def series_empty():
+            s = mm.SeriesState.fresh("init")
+            a = z3.BitVec("anyone", 160)
+            return s, z3.And(s.totalPaid == 0, s.totalWithdrawn == 0, s.held == 0,
+                             z3.ForAll([a], z3.And(s.accumulated[a] == 0, s.withdrawn[a] == 0)))
+
+        n2, t2 = prove_invariant("P5", SERIES_INVARIANT, [("new series", series_empty)], mm.SERIES_TRANSITIONS,
+                                 fresh=mm.SeriesState.fresh, step=mm.series_step, assumptions=z3.BoolVal(True),
+                                 describe=_describe_money)
+        return n1 + n2, t1 + t2
+
+    _run(report, "P5", "conservation: the treasury holds exactly the unclaimed payouts plus the carried remainder; "
+         "each bond series exactly what it was paid less what was withdrawn (escrow: see conformance)", p5)
 
     def p6() -> tuple[int, float]:
         # CommonStock._serviceDebt: a payment x against interest i and principal p.
@@ -246,14 +301,17 @@ LIFECYCLE_EDGES = {
 
 def prove_lifecycle(report: Report, edges: set[tuple[str, str]] | None = None) -> None:
     """P7 over the lifecycle relation extracted from CommonStock's functions (see `stock_lifecycle`)."""
-    from verification.stock_lifecycle import transitions_of_stock
+    from verification.stock_lifecycle import title_only_from_liquidation, transitions_of_stock
 
     def p7() -> tuple[int, float]:
         found = transitions_of_stock()
         extra = found - (edges or LIFECYCLE_EDGES)
         if extra:
             raise ProofFailure("P7", f"undocumented state transitions: {sorted(extra)}")
-        return len(found), 0.0
+        givers = title_only_from_liquidation()
+        if givers != ["settleLiquidation from Liquidation"]:
+            raise ProofFailure("P7", f"title can be given by: {givers}")
+        return len(found) + 1, 0.0
 
     _run(report, "P7", "asset lifecycle: only the documented state transitions happen; only a liquidation buyer "
          "takes title", p7)

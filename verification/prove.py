@@ -22,6 +22,8 @@ from verification.terms import ProofFailure, ProofUnknown, State, Transition
 
 #: Per-query time limit, milliseconds.
 TIMEOUT_MS = 20_000
+#: Time limit of the fully quantified query, tried only when the instantiated one finds a model.
+QUANTIFIED_TIMEOUT_MS = 5_000
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,49 @@ def _check(solver: z3.Solver) -> z3.CheckSatResult:
     return result
 
 
+def _instances(clauses: Sequence[Clause], s: State, terms: dict[z3.SortRef, list[Any]]) -> list[z3.BoolRef]:
+    """The invariant assumed at the given terms only (quantifier-free, weaker than the `forall`)."""
+    out = []
+    for c in clauses:
+        if c.sort is None:
+            out.append(c.holds(s, None))
+        else:
+            out += [c.holds(s, t) for t in terms.get(c.sort, [])]
+    return out
+
+
+def _terms(t: Transition, s: State, caller: Any, witness: Any, extra: Callable[[State, list], list] | None
+           ) -> dict[z3.SortRef, list[Any]]:
+    terms: dict[z3.SortRef, list[Any]] = {}
+    for v in [caller, witness, *t.params.values()]:
+        if v is not None:
+            terms.setdefault(v.sort(), []).append(v)
+    if extra is not None:
+        for v in extra(s, terms.get(caller.sort(), [])):
+            terms.setdefault(v.sort(), []).append(v)
+    return terms
+
+
+def _decide(base: list[z3.BoolRef], quantified: list[z3.BoolRef], instantiated: list[z3.BoolRef]
+            ) -> tuple[z3.CheckSatResult, z3.ModelRef | None, bool]:
+    """(result, model, exact). Tries the invariant instantiated at the terms involved first: unsat
+    there is a proof (those assumptions are weaker); otherwise the full quantified query decides; if
+    that gives up, the instantiated model is returned as a counterexample marked inexact."""
+    solver = _solver()
+    solver.add(*base, *instantiated)
+    if _check(solver) == z3.unsat:
+        return z3.unsat, None, True
+    weak_model = solver.model()
+    solver = _solver()
+    solver.set("timeout", QUANTIFIED_TIMEOUT_MS)
+    solver.add(*base, *quantified)
+    try:
+        result = _check(solver)
+    except ProofUnknown:
+        return z3.sat, weak_model, False
+    return result, solver.model() if result == z3.sat else None, True
+
+
 def prove_invariant(
     prop: str,
     clauses: Sequence[Clause],
@@ -86,6 +131,7 @@ def prove_invariant(
     step: Callable[[Transition, State, z3.BitVecRef, z3.ArithRef], tuple[z3.BoolRef, State]],
     assumptions: z3.BoolRef,
     describe: Callable[[z3.ModelRef, State, State, Any], str],
+    extra_terms: Callable[[State, list], list] | None = None,
 ) -> tuple[int, float]:
     """Prove every clause inductive. Returns (obligations discharged, seconds); raises ProofFailure."""
     start = time.monotonic()
@@ -108,15 +154,14 @@ def prove_invariant(
         s = fresh("pre")
         reverts, s2 = step(t, s, caller, value)
         for clause in clauses:
-            solver = _solver()
-            solver.add(assumptions, value >= 0, caller != 0)
-            solver.add(*[c.forall(s) for c in clauses])
             w = z3.Const(f"w_{clause.name}", clause.sort) if clause.sort is not None else None
-            solver.add(z3.Not(clause.holds(s2, w)))
+            base = [assumptions, value >= 0, caller != 0, z3.Not(clause.holds(s2, w))]
+            inst = _instances(clauses, s, _terms(t, s, caller, w, extra_terms))
             obligations += 1
-            if _check(solver) == z3.sat:
-                model = solver.model()
-                story = (f"function {t.name}, caller {_show(model, caller)}, msg.value {_show(model, value)}\n"
+            result, model, exact = _decide(base, [c.forall(s) for c in clauses], inst)
+            if result == z3.sat:
+                story = ("" if exact else "(the invariant assumed at the accounts and shares involved)\n") + (
+                         f"function {t.name}, caller {_show(model, caller)}, msg.value {_show(model, value)}\n"
                          f"  arguments: {', '.join(f'{k}={_show(model, v)}' for k, v in t.params.items()) or 'none'}\n"
                          f"  reverts: {_show(model, reverts)}\n"
                          f"  broken clause: {clause.name} ({clause.meaning})"
@@ -135,6 +180,7 @@ def prove_rule(
     step: Callable[[Transition, State, z3.BitVecRef, z3.ArithRef], tuple[z3.BoolRef, State]],
     assumptions: z3.BoolRef,
     describe: Callable[[z3.ModelRef, State, State, Any], str],
+    extra_terms: Callable[[State, list], list] | None = None,
 ) -> tuple[int, float]:
     """Prove a two-state rule for every transition from every state satisfying the invariant."""
     start = time.monotonic()
@@ -145,13 +191,13 @@ def prove_rule(
         s = fresh("pre")
         reverts, s2 = step(t, s, caller, value)
         statement, witness = rule(t, s, s2, caller, value, reverts)
-        solver = _solver()
-        solver.add(assumptions, value >= 0, caller != 0, *[c.forall(s) for c in clauses])
-        solver.add(z3.Not(statement))
+        base = [assumptions, value >= 0, caller != 0, z3.Not(statement)]
+        inst = _instances(clauses, s, _terms(t, s, caller, witness, extra_terms))
         obligations += 1
-        if _check(solver) == z3.sat:
-            model = solver.model()
-            story = (f"function {t.name}, caller {_show(model, caller)}, msg.value {_show(model, value)}\n"
+        result, model, exact = _decide(base, [c.forall(s) for c in clauses], inst)
+        if result == z3.sat:
+            story = ("" if exact else "(the invariant assumed at the accounts and shares involved)\n") + (
+                     f"function {t.name}, caller {_show(model, caller)}, msg.value {_show(model, value)}\n"
                      f"  arguments: {', '.join(f'{k}={_show(model, v)}' for k, v in t.params.items()) or 'none'}\n"
                      f"  reverts: {_show(model, reverts)}\n" + describe(model, s, s2, witness))
             raise ProofFailure(prop, story)

@@ -1,0 +1,152 @@
+"""Seeded mutants of the real Solidity sources, each a small edit that breaks one named property.
+
+For each mutant the layer copies `contracts/`, applies the edit, compiles the mutated sources
+(cached by content hash like every build), deploys them on a fresh embedded chain and runs the
+checks that should catch it: conformance against the membership model for `Commune`, and
+property probes (short scenarios asserting the property on chain) for the economic contracts.
+A mutant survives when every check passes; the suite fails if any survives.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from vcengine.paths import BUILD_DIR, CONTRACTS_DIR
+
+#: Random call sequences run against each membership mutant (each stops at the first divergence).
+CONFORMANCE_SEEDS = 2
+CONFORMANCE_STEPS = 30
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str
+    prop: str
+    file: str
+    find: str
+    replace: str
+    description: str
+    checks: tuple[str, ...]
+
+
+MUTANTS: list[Mutant] = [
+    Mutant("M01", "P10", "Commune.sol", "        if (_shareOf[msg.sender] == 0) revert CommuneNotMember(msg.sender);\n"
+           "        LabourClaim storage claim", "        LabourClaim storage claim",
+           "attest without the membership check", ("conformance",)),
+    Mutant("M02", "P3", "Commune.sol", "        if (worker == msg.sender) revert LabourSelfAttestation(claimId, msg.sender);\n",
+           "", "attest one's own labour claim", ("conformance",)),
+    Mutant("M03", "P3", "Commune.sol", "        if (_attested[claimId][msg.sender]) revert LabourAlreadyAttested(claimId, msg.sender);\n",
+           "", "attest the same claim twice", ("conformance",)),
+    Mutant("M04", "P3", "Commune.sol",
+           "        if (counted < labourThreshold) revert LabourBelowThreshold(msg.sender, counted, labourThreshold);\n",
+           "", "join without enough counted labour", ("conformance",)),
+    Mutant("M05", "P1", "Commune.sol", "        delete _shareOf[member];\n", "",
+           "leave keeps the member's share id: a member without a share", ("conformance",)),
+    Mutant("M06", "P3", "Commune.sol", "    function join() external returns (uint256 shareId) {",
+           "    function join() external payable returns (uint256 shareId) {", "a payable membership path",
+           ("abi_nonpayable", "conformance")),
+    Mutant("M07", "P2", "Commune.sol", "    function approve(address to, uint256) public override {\n"
+           "        revert CommuneShareApprovalDisabled(to);",
+           "    function approve(address to, uint256 tokenId) public override {\n"
+           "        _approve(to, tokenId, msg.sender);", "approvals of a share allowed", ("conformance",)),
+    Mutant("M08", "P1", "Commune.sol", "        _burn(shareId);\n", "", "leave without burning the share",
+           ("conformance",)),
+    Mutant("M09", "P3", "Commune.sol", "        return Math.min(quorumCap, memberCount);", "        return memberCount;",
+           "a quorum that ignores the cap", ("conformance",)),
+    Mutant("M10", "P3", "Commune.sol", "            _countedLabour[msg.sender] = counted - labourThreshold;\n", "",
+           "join without spending the labour that earned the share", ("conformance",)),
+    Mutant("M11", "P10", "Commune.sol", "            if (commitments != 0) revert CommuneMemberCommitted(msg.sender, commitments);\n",
+           "", "leave while renting", ("probe_commitments",)),
+    Mutant("M12", "P4", "Treasury.sol", "        uint256 remainder = pool - perShare * members;",
+           "        uint256 remainder = 0;", "lose the rounding remainder", ("probe_payouts",)),
+    Mutant("M13", "P4", "Treasury.sol", "        _checkpoint[member] = incomePerShare;\n    }\n\n    /// @notice Keeps",
+           "    }\n\n    /// @notice Keeps", "a new member shares earlier income", ("probe_payouts",)),
+    Mutant("M14", "P4", "Treasury.sol", "        _owed[member] += incomePerShare - _checkpoint[member];\n", "",
+           "a leaving member loses what accrued", ("probe_payouts",)),
+    Mutant("M15", "P6", "CommonStock.sol",
+           "        uint256 toBonds = _serviceDebt(assetId, _debts[assetId], asset.clearingRateBps, amount);",
+           "        uint256 toBonds = 0;", "rent pays members before bondholders", ("probe_rent",)),
+    Mutant("M16", "P9", "CommonStock.sol", "        if (b.rateBps < rate) return b.amount;",
+           "        if (b.rateBps <= rate) return b.amount;", "bids at the clearing rate filled in full",
+           ("probe_auction",)),
+    Mutant("M17", "P10", "CommonStock.sol", "        if (!commune.isMember(msg.sender)) revert StockNotMember(msg.sender);\n"
+           "        Asset storage asset = _assets[assetId];\n        if (asset.state != AssetState.RentalAuction)",
+           "        Asset storage asset = _assets[assetId];\n        if (asset.state != AssetState.RentalAuction)",
+           "non-members bid for rentals", ("probe_rental",)),
+    Mutant("M18", "P7", "CommonStock.sol", "        if (block.timestamp < dueAt) revert ReclaimNotDue(assetId, dueAt);\n",
+           "", "reclaim before the grace period", ("probe_rental",)),
+    Mutant("M19", "P5", "BondSeries.sol", "        if (from != address(0)) _corrections[from] += paidOnValue;\n", "",
+           "a bond transfer moves past payments too", ("probe_bonds",)),
+]
+
+
+@dataclass
+class MutantResult:
+    mutant: Mutant
+    caught_by: str | None
+    detail: str
+
+    @property
+    def caught(self) -> bool:
+        return self.caught_by is not None
+
+
+def mutated_sources(m: Mutant, root: Path) -> Path:
+    """A copy of contracts/ with the mutant's edit; the edit must match exactly once."""
+    target = root / "contracts"
+    shutil.copytree(CONTRACTS_DIR, target)
+    path = target / m.file
+    text = path.read_text()
+    if text.count(m.find) != 1:
+        raise ValueError(f"{m.id}: the text to mutate occurs {text.count(m.find)} times in {m.file}")
+    path.write_text(text.replace(m.find, m.replace))
+    return target
+
+
+def compile_mutant(m: Mutant) -> Any:
+    from vcengine.compiler import load_artifacts
+
+    with tempfile.TemporaryDirectory() as tmp:
+        contracts = mutated_sources(m, Path(tmp))
+        return load_artifacts(contracts, BUILD_DIR / "mutants")
+
+
+def _check(m: Mutant, artifacts: Any) -> MutantResult:
+    from verification import probes
+    from verification.conformance import Divergence, run_conformance
+
+    for check in m.checks:
+        if check == "conformance":
+            for seed in range(CONFORMANCE_SEEDS):
+                try:
+                    run_conformance(seed, CONFORMANCE_STEPS, artifacts=artifacts)
+                except Divergence as exc:
+                    return MutantResult(m, "conformance", str(exc))
+                except Exception as exc:  # a mutant may break deployment itself
+                    return MutantResult(m, "conformance", f"{type(exc).__name__}: {exc}")
+        else:
+            probe: Callable[[Any], None] = getattr(probes, check)
+            try:
+                probe(artifacts)
+            except AssertionError as exc:
+                return MutantResult(m, check, str(exc) or "assertion failed")
+            except Exception as exc:
+                return MutantResult(m, check, f"{type(exc).__name__}: {exc}")
+    return MutantResult(m, None, "survived every check")
+
+
+def check_mutant(m: Mutant) -> MutantResult:
+    """Compile one mutant and run its checks."""
+    return _check(m, compile_mutant(m))
+
+
+def run_mutants(mutants: list[Mutant] | None = None, workers: int = 2) -> list[MutantResult]:
+    """Compile and check every mutant, `workers` at a time. Returns one result per mutant, in order."""
+    mutants = mutants or MUTANTS
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(check_mutant, mutants))
