@@ -13,13 +13,10 @@ operation is an ordinary transaction from an ordinary account, in the same order
 
 from __future__ import annotations
 
-import argparse
-import json
 
-from rich.console import Console
-from rich.table import Table
 from web3 import Web3
 
+from vcengine.benchmark import scaling_main
 from vcengine.chains import TesterChain
 from vcengine.client import ContractClient
 from vcengine.deploy import DAY, CommuneParams, deploy_commune
@@ -105,26 +102,8 @@ def measure(n: int) -> dict[str, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10,100,1000", help="members (and bondholders), comma-separated (>= 5)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object on the last line")
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    results = {n: measure(n) for n in sizes}
-    table = Table(title="Economy gas by members and bondholders (embedded chain)")
-    table.add_column("operation")
-    for n in sizes:
-        table.add_column(f"{n:,}", justify="right")
-    table.add_column("max/min", justify="right")
-    rows = []
-    for op in OPERATIONS:
-        values = [results[n][op] for n in sizes]
-        ratio = max(values) / min(values)
-        table.add_row(op, *[f"{v:,}" for v in values], f"{ratio:.3f}")
-        rows.append({"name": op, "gas": dict(zip(map(str, sizes), values)), "max_over_min": round(ratio, 4)})
-    Console(width=140).print(table)
-    if args.json:
-        print(json.dumps({"sizes": sizes, "operations": rows}))
+    scaling_main(__doc__, measure, OPERATIONS, "Economy gas by members and bondholders (embedded chain)",
+                 "10,100,1000", sizes_help="members (and bondholders), comma-separated (>= 5)")
 
 
 if __name__ == "__main__":

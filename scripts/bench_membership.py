@@ -10,12 +10,9 @@ whether gas grows with the number of members. Usage:
 
 from __future__ import annotations
 
-import argparse
-import json
 
-from rich.console import Console
-from rich.table import Table
 
+from vcengine.benchmark import scaling_main
 from vcengine.chains import TesterChain
 from vcengine.commune import CommuneClient
 from vcengine.compiler import load_artifacts
@@ -52,27 +49,8 @@ def measure(members: int, quorum_cap: int = 3, threshold: int = 10) -> dict[str,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="3,30,100", help="member counts, comma-separated")
-    parser.add_argument("--json", action="store_true", help="print one JSON object on the last line")
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    results = {n: measure(n) for n in sizes}
-
-    table = Table(title="Membership gas (embedded chain, solc 0.8.30, optimizer 10,000 runs)")
-    table.add_column("operation")
-    for n in sizes:
-        table.add_column(f"{n} members", justify="right")
-    table.add_column("max/min", justify="right")
-    rows = []
-    for op in OPERATIONS:
-        values = [results[n][op] for n in sizes]
-        ratio = max(values) / min(values)
-        table.add_row(op, *[f"{v:,}" for v in values], f"{ratio:.3f}")
-        rows.append({"name": op, "gas": dict(zip(map(str, sizes), values)), "max_over_min": round(ratio, 4)})
-    Console().print(table)
-    if args.json:
-        print(json.dumps({"sizes": sizes, "operations": rows}))
+    scaling_main(__doc__, measure, OPERATIONS, "Membership gas (embedded chain, solc 0.8.30, optimizer 10,000 runs)",
+                 "3,30,100", size_label="{n} members", sizes_help="member counts, comma-separated")
 
 
 if __name__ == "__main__":

@@ -160,14 +160,10 @@ def prove_invariant(
             obligations += 1
             result, model, exact = _decide(base, [c.forall(s) for c in clauses], inst)
             if result == z3.sat:
-                story = ("" if exact else "(the invariant assumed at the accounts and shares involved)\n") + (
-                         f"function {t.name}, caller {_show(model, caller)}, msg.value {_show(model, value)}\n"
-                         f"  arguments: {', '.join(f'{k}={_show(model, v)}' for k, v in t.params.items()) or 'none'}\n"
-                         f"  reverts: {_show(model, reverts)}\n"
-                         f"  broken clause: {clause.name} ({clause.meaning})"
-                         + (f" at witness {_show(model, w)}" if w is not None else "") + "\n"
-                         + describe(model, s, s2, w))
-                raise ProofFailure(prop, story)
+                broken = (f"  broken clause: {clause.name} ({clause.meaning})"
+                          + (f" at witness {_show(model, w)}" if w is not None else "") + "\n")
+                raise ProofFailure(prop, _story(model, t, caller, value, reverts, exact, broken)
+                                   + describe(model, s, s2, w))
     return obligations, time.monotonic() - start
 
 
@@ -196,12 +192,16 @@ def prove_rule(
         obligations += 1
         result, model, exact = _decide(base, [c.forall(s) for c in clauses], inst)
         if result == z3.sat:
-            story = ("" if exact else "(the invariant assumed at the accounts and shares involved)\n") + (
-                     f"function {t.name}, caller {_show(model, caller)}, msg.value {_show(model, value)}\n"
-                     f"  arguments: {', '.join(f'{k}={_show(model, v)}' for k, v in t.params.items()) or 'none'}\n"
-                     f"  reverts: {_show(model, reverts)}\n" + describe(model, s, s2, witness))
-            raise ProofFailure(prop, story)
+            raise ProofFailure(prop, _story(model, t, caller, value, reverts, exact, "") + describe(model, s, s2, witness))
     return obligations, time.monotonic() - start
+
+
+def _story(model: z3.ModelRef, t: Transition, caller: Any, value: Any, reverts: Any, exact: bool, extra: str) -> str:
+    """The call that breaks a property, in addresses and units."""
+    args = ", ".join(f"{k}={_show(model, v)}" for k, v in t.params.items()) or "none"
+    return (("" if exact else "(the invariant assumed at the accounts and shares involved)\n")
+            + f"function {t.name}, caller {_show(model, caller)}, msg.value {_show(model, value)}\n"
+            + f"  arguments: {args}\n  reverts: {_show(model, reverts)}\n" + extra)
 
 
 def prove_valid(prop: str, statement: z3.BoolRef, variables: Sequence[z3.ExprRef]) -> tuple[int, float]:
