@@ -113,3 +113,16 @@ def test_vc_verify_proves_everything_and_catches_every_mutant():
     assert all(c["ok"] for c in report["coverage"])
     assert report["conformance"]["ok"] and report["conformance"]["calls"] > 20
     assert len(report["mutants"]) == len(MUTANTS) and all(m["caught_by"] for m in report["mutants"])
+    assert len(report["smtchecker"]) >= 5
+
+
+def test_smtchecker_second_line_reports_each_assertion():
+    from verification.smtchecker import run_smtchecker
+
+    results = run_smtchecker()
+    assert {r.status for r in results} <= {"proved", "unproved", "timeout"}, results
+    proved = {(r.contract, r.line) for r in results if r.status == "proved"}
+    # the interest rounding and the equal division are decided by the CHC engine
+    assert sum(1 for c, _ in proved if c == "InterestSMT") == 2
+    assert sum(1 for c, _ in proved if c == "DivisionSMT") == 2
+    assert any(r.contract == "FillSMT" for r in results)  # reported, whatever it answers

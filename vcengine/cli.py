@@ -107,17 +107,18 @@ def demo(chain: str, as_json: bool) -> None:
 
 @main.command()
 @click.option("--no-mutants", is_flag=True, help="Skip the seeded mutants (proofs, coverage and conformance only).")
+@click.option("--no-smtchecker", is_flag=True, help="Skip the SMTChecker second line.")
 @click.option("--runs", default=3, show_default=True, help="Conformance runs (random call sequences).")
 @click.option("--steps", default=40, show_default=True, help="Random calls per conformance run.")
 @json_option
 @handle_errors
-def verify(no_mutants: bool, runs: int, steps: int, as_json: bool) -> None:
+def verify(no_mutants: bool, no_smtchecker: bool, runs: int, steps: int, as_json: bool) -> None:
     """Prove P1 to P10 with Z3, check model coverage and conformance, and catch every seeded mutant."""
     from verification.report import verify as run_verify
 
     console = Console(highlight=False, soft_wrap=True)
     report = run_verify(load_artifacts(), say=console.print, conformance_runs=runs, conformance_steps=steps,
-                        mutants=not no_mutants)
+                        mutants=not no_mutants, smtchecker=not no_smtchecker)
     console.print(f"ok: {'true' if report.ok else 'false'} ({report.seconds:.1f} s)")
     if as_json:
         emit_json(report.to_json())

@@ -16,6 +16,7 @@ class VerifyReport:
     coverage: list[dict[str, Any]] = field(default_factory=list)
     conformance: dict[str, Any] = field(default_factory=dict)
     mutants: list[dict[str, Any]] = field(default_factory=list)
+    smtchecker: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -25,11 +26,11 @@ class VerifyReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "seconds": round(self.seconds, 1), "proofs": self.proofs, "coverage": self.coverage,
-                "conformance": self.conformance, "mutants": self.mutants}
+                "conformance": self.conformance, "mutants": self.mutants, "smtchecker": self.smtchecker}
 
 
 def verify(artifacts: Any, say: Callable[[str], None] = lambda _: None, conformance_runs: int = 3,
-           conformance_steps: int = 40, mutants: bool = True) -> VerifyReport:
+           conformance_steps: int = 40, mutants: bool = True, smtchecker: bool = True) -> VerifyReport:
     from verification.conformance import Divergence, run_conformance
 
     start = time.monotonic()
@@ -69,5 +70,13 @@ def verify(artifacts: Any, say: Callable[[str], None] = lambda _: None, conforma
                                    "caught_by": r.caught_by, "detail": r.detail})
             status = f"caught by {r.caught_by}" if r.caught else "SURVIVED"
             say(f"  {m.id} {m.prop:<4} {m.file:<16} {m.description:<58} {status}")
+    if smtchecker:
+        from verification.smtchecker import run_smtchecker
+
+        say("Second line: Solidity's SMTChecker (CHC engine, z3 through SMT-LIB) on in-source assertions "
+            "(reported as it answers; not part of ok):")
+        for r in run_smtchecker():
+            report.smtchecker.append({"contract": r.contract, "line": r.line, "status": r.status, "message": r.message})
+            say(f"  verification/smt/ArithmeticSMT.sol:{r.line:<4} {r.contract:<12} {r.status:<9} {r.message}")
     report.seconds = time.monotonic() - start
     return report
