@@ -26,6 +26,7 @@ from verification.terms import (
     ite,
     sorted_field,
 )
+from verification.terms import step as terms_step
 
 THRESHOLD = z3.Int("labourThreshold")
 QUORUM_CAP = z3.Int("quorumCap")
@@ -184,11 +185,4 @@ TRANSITIONS: list[Transition] = [
 ]
 
 
-def step(t: Transition, s: CommuneState, caller, value) -> tuple[z3.BoolRef, CommuneState]:
-    """(reverts, state after) with the revert rule applied: a reverting call changes nothing."""
-    reverts = t.reverts(s, caller, value)
-    post = t.post(s, caller, value)
-    merged = CommuneState(**{
-        name: ite(reverts, getattr(s, name), getattr(post, name)) for name in s.__dataclass_fields__
-    })
-    return reverts, merged
+step = terms_step  # the shared revert rule of every model

@@ -53,12 +53,9 @@ class ModelRunner:
         s = cm.empty()
         for f in founders:
             s = cm.admit(s, z3.BitVecVal(f, 160))
-        self.s = self._simplify(s)
+        self.s = s.map(lambda _, v: z3.simplify(v))
         self.fixed = [(cm.THRESHOLD, z3.IntVal(THRESHOLD)), (cm.QUORUM_CAP, z3.IntVal(QUORUM_CAP))]
 
-    @staticmethod
-    def _simplify(s: cm.CommuneState) -> cm.CommuneState:
-        return cm.CommuneState(**{n: z3.simplify(getattr(s, n)) for n in s.__dataclass_fields__})
 
     def apply(self, name: str, caller: int, value: int, args: dict[str, Any]) -> bool:
         """Apply the call; returns whether the model reverts."""
@@ -81,7 +78,7 @@ class ModelRunner:
             return z3.simplify(z3.substitute_funs(term, (cm.COMMITTED, z3.BoolVal(False))))
 
         did_revert = z3.is_true(concretize(reverts))
-        self.s = cm.CommuneState(**{n: concretize(getattr(s2, n)) for n in s2.__dataclass_fields__})
+        self.s = s2.map(lambda _, v: concretize(v))
         return did_revert
 
     def read(self, term: z3.ExprRef) -> Any:

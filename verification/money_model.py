@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import z3
 
-from verification.terms import Addr, Bool, Int, State, Transition, con, ite, sorted_field
+from verification.terms import Addr, Bool, Int, State, Transition, con, ite, sorted_field, step
 
 STOCK = z3.BitVec("stock", 160)
 COMMUNE = z3.BitVec("commune", 160)
@@ -94,10 +94,7 @@ TREASURY_TRANSITIONS = [
 ]
 
 
-def treasury_step(t: Transition, s: TreasuryState, caller, value):
-    reverts = t.reverts(s, caller, value)
-    post = t.post(s, caller, value)
-    return reverts, TreasuryState(**{n: ite(reverts, getattr(s, n), getattr(post, n)) for n in s.__dataclass_fields__})
+treasury_step = step
 
 
 @dataclass
@@ -137,7 +134,4 @@ SERIES_TRANSITIONS = [
 ]
 
 
-def series_step(t: Transition, s: SeriesState, caller, value):
-    reverts = t.reverts(s, caller, value)
-    post = t.post(s, caller, value)
-    return reverts, SeriesState(**{n: ite(reverts, getattr(s, n), getattr(post, n)) for n in s.__dataclass_fields__})
+series_step = step

@@ -58,6 +58,10 @@ class State:
         values.update(changes)
         return type(self)(**values)
 
+    def map(self, fn: Callable[[str, Any], Any]) -> "State":
+        """A state of the same kind with `fn(name, value)` applied to every field."""
+        return type(self)(**{f.name: fn(f.name, getattr(self, f.name)) for f in fields(self)})
+
     def equals(self, other: "State") -> z3.BoolRef:
         return z3.And(*[getattr(self, f.name) == getattr(other, f.name) for f in fields(self)])
 
@@ -96,3 +100,11 @@ class ProofFailure(Exception):
 
 class ProofUnknown(Exception):
     """The solver could not decide within its time limit (never reported as proved)."""
+
+
+def step(t: Transition, s: State, caller: z3.BitVecRef, value: z3.ArithRef) -> tuple[z3.BoolRef, State]:
+    """(reverts, state after) of any model's transition, with the revert rule applied: a reverting
+    call changes nothing."""
+    reverts = t.reverts(s, caller, value)
+    post = t.post(s, caller, value)
+    return reverts, s.map(lambda name, before: ite(reverts, before, getattr(post, name)))
