@@ -333,7 +333,7 @@ def load_artifacts(
         compiler, backend = select_backend()
     artifacts, warnings = compile_sources(sources, backend)
     cache_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_file.with_suffix(".tmp")
+    tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
     payload = {
         "compiler": compiler,
         "warnings": warnings,
