@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from verification import commune_model, money_model, stock_lifecycle
+from verification import commune_model, money_model, stock_model
 
 #: Contract -> the model transitions that describe it.
 MODELS: dict[str, set[str]] = {
     "Commune": {t.name for t in commune_model.TRANSITIONS},
     "Treasury": {t.name for t in money_model.TREASURY_TRANSITIONS},
     "BondSeries": {t.name for t in money_model.SERIES_TRANSITIONS},
-    "CommonStock": set(stock_lifecycle.FUNCTIONS) | {"<receive or fallback>"},
+    "CommonStock": {t.name for t in stock_model.TRANSITIONS},
 }
 
 

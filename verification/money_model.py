@@ -5,8 +5,9 @@ a member (mirrored from the membership contract, with its member count), the tok
 a ghost `claims`: the sum of every account's claimable payout, kept by adding each transition's
 change to it (every transition changes claimable payouts only in the ways the ghost records).
 
-BondSeries state: `totalPaid`, `totalWithdrawn`, the tokens it holds, and a ghost `owedToHolders`
-(payments not yet withdrawn).
+BondSeries state: the ERC-20 balances, allowances and supply, `totalPaid`, `totalWithdrawn`, each
+holder's `_corrections` and `_withdrawn`, and the tokens it holds; `accumulated(h)` is the
+contract's exact formula `floor((balance(h) * totalPaid + correction(h)) / face)`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import z3
 
-from verification.terms import Addr, Bool, Int, State, Transition, con, ite, sorted_field, step
+from verification.terms import UINT256_MAX, Addr, Bool, Int, State, Transition, con, ite, sorted_field, step
 
 STOCK = z3.BitVec("stock", 160)
 COMMUNE = z3.BitVec("commune", 160)
@@ -101,35 +102,74 @@ treasury_step = step
 class SeriesState(State):
     totalPaid: z3.ArithRef = sorted_field(Int)
     totalWithdrawn: z3.ArithRef = sorted_field(Int)
-    held: z3.ArithRef = sorted_field(Int)
-    accumulated: z3.ArrayRef = sorted_field(z3.ArraySort(Addr, Int))  # floor of each holder's exact share
+    totalSupply: z3.ArithRef = sorted_field(Int)
+    held: z3.ArithRef = sorted_field(Int)  # the series' balance of the settlement token
+    balances: z3.ArrayRef = sorted_field(z3.ArraySort(Addr, Int))
+    corrections: z3.ArrayRef = sorted_field(z3.ArraySort(Addr, Int))
     withdrawn: z3.ArrayRef = sorted_field(z3.ArraySort(Addr, Int))
-    owedToHolders: z3.ArithRef = sorted_field(Int)  # ghost: sum of accumulated - withdrawn
+    allowances: z3.ArrayRef = sorted_field(z3.ArraySort(Addr, z3.ArraySort(Addr, Int)))
 
 
 ISSUER = z3.BitVec("issuer", 160)
 HOLDER = z3.BitVec("holder", 160)
+FROM = z3.BitVec("from", 160)
+FACE = z3.Int("face")
+SERIES_PARAMS = z3.And(FACE >= 1, FACE < 2**128)
+
+
+def accumulated(s: SeriesState, h: z3.BitVecRef) -> z3.ArithRef:
+    """`accumulated(h)` = floor((balanceOf(h) * totalPaid + correction(h)) / face)."""
+    return (s.balances[h] * s.totalPaid + s.corrections[h]) / FACE
+
+
+def _move(s: SeriesState, src: z3.BitVecRef, dst: z3.BitVecRef, v: z3.ArithRef) -> SeriesState:
+    """ERC20 `_update(src, dst, v)` then the corrections that keep past payments with `src`."""
+    bal = z3.Store(s.balances, src, s.balances[src] - v)
+    bal = z3.Store(bal, dst, bal[dst] + v)
+    paid_on_value = v * s.totalPaid
+    corr = z3.Store(s.corrections, src, s.corrections[src] + paid_on_value)
+    corr = z3.Store(corr, dst, corr[dst] - paid_on_value)
+    return s.replace(balances=bal, corrections=corr)
+
+
+def _spend(s: SeriesState, owner, spender, v) -> SeriesState:
+    """`_spendAllowance`: an infinite (max) allowance is not reduced."""
+    current = s.allowances[owner][spender]
+    return s.replace(allowances=ite(current == UINT256_MAX, s.allowances,
+                                    z3.Store(s.allowances, owner, z3.Store(s.allowances[owner], spender, current - v))))
+
+
+def _withdraw(s: SeriesState, caller) -> SeriesState:
+    x = accumulated(s, caller) - s.withdrawn[caller]
+    return s.replace(withdrawn=z3.Store(s.withdrawn, caller, s.withdrawn[caller] + x),
+                     totalWithdrawn=s.totalWithdrawn + x, held=s.held - x)
+
 
 SERIES_TRANSITIONS = [
-    # pay: the issuer has transferred `amount`; holders' exact shares grow by amount in total, of
-    # which the floors reach holders and the rest (< 1 per holder) stays as dust.
+    # pay: the issuer has already transferred `amount` of the settlement token to the series.
     Transition("pay", {"amount": AMOUNT},
                lambda s, caller, value: z3.Or(value != 0, caller != ISSUER, AMOUNT < 0),
                lambda s, caller, value: s.replace(totalPaid=s.totalPaid + AMOUNT, held=s.held + AMOUNT)),
     Transition("withdrawPayments", {},
-               lambda s, caller, value: z3.Or(value != 0, s.accumulated[caller] - s.withdrawn[caller] <= 0),
-               lambda s, caller, value: s.replace(
-                   withdrawn=z3.Store(s.withdrawn, caller, s.accumulated[caller]),
-                   totalWithdrawn=s.totalWithdrawn + s.accumulated[caller] - s.withdrawn[caller],
-                   held=s.held - (s.accumulated[caller] - s.withdrawn[caller]))),
+               lambda s, caller, value: z3.Or(value != 0, accumulated(s, caller) - s.withdrawn[caller] <= 0,
+                                              s.held < accumulated(s, caller) - s.withdrawn[caller]),
+               lambda s, caller, value: _withdraw(s, caller)),
     Transition("mint", {"to": HOLDER, "amount": AMOUNT},
-               lambda s, caller, value: z3.Or(value != 0, caller != ISSUER), lambda s, caller, value: s),
-    Transition("transfer", {"to": HOLDER, "amount": AMOUNT}, lambda s, caller, value: value != 0,
-               lambda s, caller, value: s),
-    Transition("transferFrom", {"from": HOLDER, "to": HOLDER, "amount": AMOUNT}, lambda s, caller, value: value != 0,
-               lambda s, caller, value: s),
-    Transition("approve", {"spender": HOLDER, "amount": AMOUNT}, lambda s, caller, value: value != 0,
-               lambda s, caller, value: s),
+               lambda s, caller, value: z3.Or(value != 0, caller != ISSUER, AMOUNT < 0,
+                                              s.totalSupply + AMOUNT > FACE, HOLDER == 0),
+               lambda s, caller, value: s.replace(balances=z3.Store(s.balances, HOLDER, s.balances[HOLDER] + AMOUNT),
+                                                  totalSupply=s.totalSupply + AMOUNT)),
+    Transition("transfer", {"to": HOLDER, "amount": AMOUNT},
+               lambda s, caller, value: z3.Or(value != 0, AMOUNT < 0, HOLDER == 0, s.balances[caller] < AMOUNT),
+               lambda s, caller, value: _move(s, caller, HOLDER, AMOUNT)),
+    Transition("transferFrom", {"from": FROM, "to": HOLDER, "amount": AMOUNT},
+               lambda s, caller, value: z3.Or(value != 0, AMOUNT < 0, FROM == 0, HOLDER == 0,
+                                              s.allowances[FROM][caller] < AMOUNT, s.balances[FROM] < AMOUNT),
+               lambda s, caller, value: _move(_spend(s, FROM, caller, AMOUNT), FROM, HOLDER, AMOUNT)),
+    Transition("approve", {"spender": HOLDER, "amount": AMOUNT},
+               lambda s, caller, value: z3.Or(value != 0, AMOUNT < 0, HOLDER == 0),
+               lambda s, caller, value: s.replace(
+                   allowances=z3.Store(s.allowances, caller, z3.Store(s.allowances[caller], HOLDER, AMOUNT)))),
     Transition("<receive or fallback>", {}, lambda s, caller, value: z3.BoolVal(True), lambda s, caller, value: s),
 ]
 

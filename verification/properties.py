@@ -2,9 +2,12 @@
 
 Membership properties (P1, P2, P3, P10) are proved by induction over the transition system of
 `Commune` (`verification/commune_model.py`) for every reachable state and every function, with any
-number of members. The economic properties (P4, P6, P8, P9, and the treasury's part of P5) are
-proved over the arithmetic the contracts implement, for every value of every amount, member count
-and bid book. P7 is proved over the lifecycle relation of `CommonStock`.
+number of members. The money properties P4 and P5 are proved by induction over the transition
+systems of `Treasury` and `BondSeries` (`verification/money_model.py`) and of `CommonStock`
+(`verification/stock_model.py`); P6, P7 and the common stock's half of P10 by induction over
+`CommonStock`'s, for any number of assets, bids and accounts. P6, P8 and P9 also carry lemmas over
+the contracts' exact integer arithmetic (the waterfall, the equal division, the fills), for every
+value of every amount, member count and bid book.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Any, Callable
 import z3
 
 from verification import commune_model as cm
+from verification import stock_model as sm
+from verification import stock_properties as sp
 from verification.prove import Clause, Report, Result, prove_invariant, prove_rule, prove_valid, show
 from verification.terms import ZERO_ADDR, Addr, Int, ProofFailure, ProofUnknown
 
@@ -174,14 +179,30 @@ TREASURY_INVARIANT: list[Clause] = [
 SERIES_INVARIANT: list[Clause] = [
     Clause("heldIsPaidLessWithdrawn", None, lambda s, _: s.held == s.totalPaid - s.totalWithdrawn,
            "tokens held = payments received - payments withdrawn"),
-    Clause("withdrawnWithinAccumulated", Addr, lambda s, a: s.withdrawn[a] <= s.accumulated[a],
-           "no holder withdraws more than has accrued to them"),
+    Clause("withdrawnWithinAccumulated", Addr,
+           lambda s, a: z3.And(s.withdrawn[a] >= 0, s.balances[a] >= 0,
+                               s.withdrawn[a] <= (s.balances[a] * s.totalPaid + s.corrections[a]) / FACE_TERM,
+                               s.balances[a] * s.totalPaid + s.corrections[a] >= 0),
+           "no holder withdraws more than has accrued to them; no accrual is negative"),
+    Clause("paidNonNegative", None, lambda s, _: z3.And(s.totalPaid >= 0, s.totalSupply >= 0),
+           "payments and supply are never negative"),
 ]
+
+FACE_TERM = z3.Int("face")
 
 
 def _describe_money(model: z3.ModelRef, s: Any, s2: Any, w: Any) -> str:
     names = [n for n in s.__dataclass_fields__ if not z3.is_array(getattr(s, n))]
     return "  " + ", ".join(f"{n} {show(model, getattr(s, n))} -> {show(model, getattr(s2, n))}" for n in names)
+
+
+def _series_transfer_rule(t, s, s2, caller, value, reverts):
+    from verification import money_model as mm
+
+    if t.name not in ("transfer", "transferFrom", "approve"):
+        return z3.BoolVal(True), None
+    h = z3.BitVec("anyHolder", 160)
+    return z3.ForAll([h], mm.accumulated(s2, h) == mm.accumulated(s, h)), None
 
 
 def prove_economics(report: Report) -> None:
@@ -230,16 +251,23 @@ def prove_economics(report: Report) -> None:
         def series_empty():
             s = mm.SeriesState.fresh("init")
             a = z3.BitVec("anyone", 160)
-            return s, z3.And(s.totalPaid == 0, s.totalWithdrawn == 0, s.held == 0,
-                             z3.ForAll([a], z3.And(s.accumulated[a] == 0, s.withdrawn[a] == 0)))
+            return s, z3.And(s.totalPaid == 0, s.totalWithdrawn == 0, s.held == 0, s.totalSupply == 0,
+                             z3.ForAll([a], z3.And(s.balances[a] == 0, s.corrections[a] == 0, s.withdrawn[a] == 0)))
 
         n2, t2 = prove_invariant("P5", SERIES_INVARIANT, [("new series", series_empty)], mm.SERIES_TRANSITIONS,
-                                 fresh=mm.SeriesState.fresh, step=mm.series_step, assumptions=z3.BoolVal(True),
+                                 fresh=mm.SeriesState.fresh, step=mm.series_step, assumptions=mm.SERIES_PARAMS,
                                  describe=_describe_money)
-        return n1 + n2, t1 + t2
+        # Bond transfers and approvals leave every holder's accrued payments as they were.
+        n4, t4 = prove_rule("P5", _series_transfer_rule, SERIES_INVARIANT, mm.SERIES_TRANSITIONS,
+                            fresh=mm.SeriesState.fresh, step=mm.series_step, assumptions=mm.SERIES_PARAMS,
+                            describe=_describe_money)
+        n2, t2 = n2 + n4, t2 + t4
+        n3, t3 = _stock_invariant()
+        return n1 + n2 + n3, t1 + t2 + t3
 
     _run(report, "P5", "conservation: the treasury holds exactly the unclaimed payouts plus the carried remainder; "
-         "each bond series exactly what it was paid less what was withdrawn (escrow: see conformance)", p5)
+         "each bond series exactly what it was paid less what was withdrawn; the common stock exactly its escrow plus its "
+         "credits, each counter the sum of what it owes", p5)
 
     def p6() -> tuple[int, float]:
         # CommonStock._serviceDebt: a payment x against interest i and principal p.
@@ -255,7 +283,11 @@ def prove_economics(report: Report) -> None:
             z3.And(to_members >= 0, to_bonds <= x,
                    z3.Implies(to_members > 0, z3.And(i2 == 0, p2 == 0)),  # members only once bonds are whole
                    z3.Implies(to_principal > 0, i2 == 0)))  # interest before principal
-        return prove_valid("P6", statement, [x, i, p])
+        n1, t1 = prove_valid("P6", statement, [x, i, p])
+        # Every function of the common stock, from every state satisfying its invariant (P5).
+        n2, t2 = _stock_invariant()
+        n3, t3 = prove_rule("P6", sp.p6_rule, sp.STOCK_INVARIANT, sm.TRANSITIONS, **sp.COMMON)
+        return n1 + n2 + n3, t1 + t2 + t3
 
     _run(report, "P6", "bondholder priority: rent and liquidation proceeds reach members only once the series' "
          "interest and principal are paid; interest before principal", p6)
@@ -290,37 +322,54 @@ def prove_economics(report: Report) -> None:
          "they bid; the fills at the clearing rate sum to exactly the principal needed", p9)
 
 
-# ------------------------------------------------------------------- lifecycle
+# ------------------------------------------------------------------- common stock
 
-LIFECYCLE_EDGES = {
-    ("None", "Auction"), ("Auction", "Failed"), ("Auction", "Rented"), ("Rented", "RentalAuction"),
-    ("RentalAuction", "Rented"), ("RentalAuction", "Liquidation"), ("Liquidation", "Liquidation"),
-    ("Liquidation", "Liquidated"),
-}
+_STOCK_INVARIANT_PROOF: list[tuple[int, float]] = []
 
 
-def prove_lifecycle(report: Report, edges: set[tuple[str, str]] | None = None) -> None:
-    """P7 over the lifecycle relation extracted from CommonStock's functions (see `stock_lifecycle`)."""
-    from verification.stock_lifecycle import title_only_from_liquidation, transitions_of_stock
+def _stock_invariant() -> tuple[int, float]:
+    """The common stock's invariant (`stock_properties.STOCK_INVARIANT`) by induction, proved once
+    per run and then relied on by P5, P6, P7 and P10 (the first caller pays for it)."""
+    if not _STOCK_INVARIANT_PROOF:
+        _STOCK_INVARIANT_PROOF.append(prove_invariant("P5", sp.STOCK_INVARIANT, [("new common stock", sp.initial)],
+                                                      sm.TRANSITIONS, **sp.COMMON))
+        return _STOCK_INVARIANT_PROOF[0]
+    return 0, 0.0
+
+
+def prove_lifecycle(report: Report) -> None:
+    """P7 by induction over the common stock's transition system (see `stock_model`)."""
 
     def p7() -> tuple[int, float]:
-        found = transitions_of_stock()
-        extra = found - (edges or LIFECYCLE_EDGES)
-        if extra:
-            raise ProofFailure("P7", f"undocumented state transitions: {sorted(extra)}")
-        givers = title_only_from_liquidation()
-        if givers != ["settleLiquidation from Liquidation"]:
-            raise ProofFailure("P7", f"title can be given by: {givers}")
-        return len(found) + 1, 0.0
+        n1, t1 = _stock_invariant()
+        n2, t2 = prove_rule("P7", sp.p7_rule, sp.STOCK_INVARIANT, sm.TRANSITIONS, **sp.COMMON)
+        return n1 + n2, t1 + t2
 
-    _run(report, "P7", "asset lifecycle: only the documented state transitions happen; only a liquidation buyer "
-         "takes title", p7)
+    _run(report, "P7", "asset lifecycle: every asset moves only along the documented state transitions; only a "
+         "liquidation buyer takes title", p7)
+
+
+def prove_stock_access(report: Report) -> None:
+    """The common stock's half of P10, folded into the membership result."""
+    p10 = next(r for r in report.results if r.prop == "P10")
+    try:
+        n1, t1 = _stock_invariant()
+        n2, t2 = prove_rule("P10", sp.p10_rule, sp.STOCK_INVARIANT, sm.TRANSITIONS, **sp.COMMON)
+        p10.obligations += n1 + n2
+        p10.seconds += t1 + t2
+    except (ProofFailure, ProofUnknown) as exc:
+        p10.proved = False
+        p10.counterexample = getattr(exc, "story", str(exc))
+    p10.statement += "; only members request assets and bid rent, only the renter pays rent or returns, only the " \
+                     "bidder claims a bid, a withdrawal pays the caller alone"
 
 
 def prove_all() -> Report:
     report = Report()
     prove_membership(report)
+    _STOCK_INVARIANT_PROOF.clear()
     prove_economics(report)
     prove_lifecycle(report)
+    prove_stock_access(report)
     report.results.sort(key=lambda r: int(r.prop[1:]))
     return report

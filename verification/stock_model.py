@@ -1,0 +1,562 @@
+"""Z3 transition system of `contracts/CommonStock.sol`: assets, bond auctions, debt, rentals, sales.
+
+State variables follow the Solidity names: the per-asset `Asset`, `Debt`, `Rental` and `Sale`
+records as arrays indexed by asset id (so proofs hold for any number of assets), the `Bid` records
+as arrays indexed by bid id, `_credits` and `_commitments` as arrays indexed by address, and the
+counters `assetCount`, `bidCount`, `escrowHeld`, `creditsHeld`. `held` is the contract's balance of
+the settlement token (a standard ERC-20: a successful transfer moves exactly the amount). Ghosts
+(never in the contract; kept by the model from how the mapped values change, Certora-style):
+
+- `sumCredits`: the sum of `_credits` over all addresses;
+- `bidEscrow[a]`: settlement tokens still owed to asset `a`'s bond bidders (their escrow while the
+  auction is open; after settlement what the unclaimed bids will be refunded);
+- `sumBidEscrow`: the sum of `bidEscrow` over all assets;
+- `sumSaleEscrow`: the sum over open sales with a leader of the leader's escrowed amount;
+- `toBondsTotal` / `toMembersTotal`: everything paid on to bond series / to the treasury.
+
+The calls out of the contract are inputs of the model, each named for what it returns:
+`commune.isMember` is the uninterpreted predicate `IS_MEMBER`; whether the payer's `transferFrom`
+succeeds is the boolean `PULL_OK`; the rate book's answers at settlement (`lowerBound`,
+`amountAt`, the tick total before a bid) and `Amortization.repays` are the inputs `BOOK_*` and
+`REPAYS`, constrained only by what the library guarantees (tested against a reference model in
+`tests/test_bond_auction_property.py`). `block.timestamp` is the input `NOW` of every call, with no
+assumption about it, so every proof holds for any block time.
+
+Checked arithmetic: a `-=` that would go below zero reverts in Solidity 0.8, and so it does here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import z3
+
+from verification.terms import ZERO_ADDR, Addr, Bool, Int, State, Transition, con, ite, sorted_field
+from verification.terms import step as terms_step
+
+U64 = 2**64 - 1
+U128 = 2**128 - 1
+BPS = 10_000
+MAX_PERIODS = 1_200
+
+STATES = ["None", "Auction", "Failed", "Rented", "RentalAuction", "Liquidation", "Liquidated"]
+S = {name: i for i, name in enumerate(STATES)}
+ENDED = {"Returned": 0, "Defaulted": 1, "TermEnded": 2}
+
+# Immutable parameters (symbolic: every proof holds for every commune).
+PERIOD = z3.Int("periodSeconds")
+GRACE = z3.Int("graceSeconds")
+SALE = z3.Int("saleSeconds")
+RATE_CAP = z3.Int("rateCapBps")
+RESERVE_BPS = z3.Int("liquidationReserveBps")
+PARAMS = z3.And(PERIOD >= 1, GRACE >= 0, SALE >= 1, RATE_CAP >= 0, RATE_CAP <= 4_095, RESERVE_BPS >= 0,
+                RESERVE_BPS <= BPS)
+
+# Calls out of the contract.
+IS_MEMBER = z3.Function("commune_isMember", Addr, Bool)
+PULL_OK = z3.Bool("transferFrom_succeeds")
+REPAYS = z3.Bool("Amortization_repays")
+BOOK_RATE = z3.Int("book_clearingRate")
+BOOK_BELOW = z3.Int("book_below")
+BOOK_TICK_TOTAL = z3.Int("book_amountAtClearingRate")
+TICK_BEFORE = z3.Int("book_tickBefore")
+SERIES = z3.BitVec("series", 160)  # the clone a cleared sale creates
+NOW = z3.Int("block.timestamp")
+
+# Arguments.
+ASSET = z3.Int("assetId")
+BID = z3.Int("bidId")
+AMOUNT = z3.Int("amount")
+RATE = z3.Int("rateBps")
+PERIODS = z3.Int("periods")
+PRICE = z3.Int("price")
+RENT = z3.Int("rentPerPeriod")
+VENDOR = z3.BitVec("vendor", 160)
+CLOSES = z3.Int("auctionClosesAt")
+DESCRIPTION_LENGTH = z3.Int("len(description)")
+
+#: Every argument is a uint256 and block time a uint64 (the ABI and the EVM guarantee it).
+ARGUMENTS = z3.And(*[z3.And(x >= 0, x <= 2**256 - 1) for x in (ASSET, BID, AMOUNT, RATE, PERIODS, PRICE, RENT, CLOSES,
+                                                             DESCRIPTION_LENGTH)],
+                   NOW >= 0, NOW <= U64)
+ASSUMPTIONS = z3.And(PARAMS, ARGUMENTS)
+
+IntArr = z3.ArraySort(Int, Int)
+AddrArr = z3.ArraySort(Int, Addr)
+BoolArr = z3.ArraySort(Int, Bool)
+
+
+@dataclass
+class StockState(State):
+    assetCount: z3.ArithRef = sorted_field(Int)
+    bidCount: z3.ArithRef = sorted_field(Int)
+    escrowHeld: z3.ArithRef = sorted_field(Int)
+    creditsHeld: z3.ArithRef = sorted_field(Int)
+    held: z3.ArithRef = sorted_field(Int)
+    # Asset
+    state: z3.ArrayRef = sorted_field(IntArr)
+    requester: z3.ArrayRef = sorted_field(AddrArr)
+    auctionClosesAt: z3.ArrayRef = sorted_field(IntArr)
+    clearingRateBps: z3.ArrayRef = sorted_field(IntArr)
+    vendor: z3.ArrayRef = sorted_field(AddrArr)
+    periods: z3.ArrayRef = sorted_field(IntArr)
+    price: z3.ArrayRef = sorted_field(IntArr)
+    rentPerPeriod: z3.ArrayRef = sorted_field(IntArr)
+    series: z3.ArrayRef = sorted_field(AddrArr)
+    escrowed: z3.ArrayRef = sorted_field(IntArr)
+    marginNeed: z3.ArrayRef = sorted_field(IntArr)
+    marginTotal: z3.ArrayRef = sorted_field(IntArr)
+    # Debt
+    principal: z3.ArrayRef = sorted_field(IntArr)
+    interestOwed: z3.ArrayRef = sorted_field(IntArr)
+    debtStart: z3.ArrayRef = sorted_field(IntArr)
+    accruedPeriods: z3.ArrayRef = sorted_field(IntArr)
+    redeemed: z3.ArrayRef = sorted_field(BoolArr)
+    writtenOff: z3.ArrayRef = sorted_field(IntArr)
+    # Rental
+    renter: z3.ArrayRef = sorted_field(AddrArr)
+    rentalStart: z3.ArrayRef = sorted_field(IntArr)
+    rentalPeriods: z3.ArrayRef = sorted_field(IntArr)
+    paidPeriods: z3.ArrayRef = sorted_field(IntArr)
+    rentalRent: z3.ArrayRef = sorted_field(IntArr)
+    # Sale
+    leader: z3.ArrayRef = sorted_field(AddrArr)
+    closesAt: z3.ArrayRef = sorted_field(IntArr)
+    salePeriods: z3.ArrayRef = sorted_field(IntArr)
+    saleAmount: z3.ArrayRef = sorted_field(IntArr)
+    titleHolder: z3.ArrayRef = sorted_field(AddrArr)
+    # Bid
+    bidder: z3.ArrayRef = sorted_field(AddrArr)
+    bidRate: z3.ArrayRef = sorted_field(IntArr)
+    bidClaimed: z3.ArrayRef = sorted_field(BoolArr)
+    bidAsset: z3.ArrayRef = sorted_field(IntArr)
+    bidAmount: z3.ArrayRef = sorted_field(IntArr)
+    tickBefore: z3.ArrayRef = sorted_field(IntArr)
+    # Accounts
+    credits: z3.ArrayRef = sorted_field(z3.ArraySort(Addr, Int))
+    commitments: z3.ArrayRef = sorted_field(z3.ArraySort(Addr, Int))
+    # Ghosts
+    sumCredits: z3.ArithRef = sorted_field(Int)
+    bidEscrow: z3.ArrayRef = sorted_field(IntArr)
+    sumBidEscrow: z3.ArithRef = sorted_field(Int)
+    sumSaleEscrow: z3.ArithRef = sorted_field(Int)
+    toBondsTotal: z3.ArithRef = sorted_field(Int)
+    toMembersTotal: z3.ArithRef = sorted_field(Int)
+
+
+def empty() -> StockState:
+    """The state right after the constructor: every counter, mapping and ghost zero."""
+    values: dict[str, Any] = {}
+    for name, f in StockState.__dataclass_fields__.items():
+        sort = f.metadata["sort"]
+        if isinstance(sort, z3.ArraySortRef):
+            rng = sort.range()
+            zero = ZERO_ADDR if rng == Addr else z3.BoolVal(False) if rng == Bool else con(0)
+            values[name] = z3.K(sort.domain(), zero)
+        else:
+            values[name] = con(0)
+    return StockState(**values)
+
+
+def interest(principal: z3.ArithRef, rate: z3.ArithRef) -> z3.ArithRef:
+    """`Amortization.interest`: one period's interest, rounded up."""
+    return (principal * rate + BPS - 1) / BPS
+
+
+# ------------------------------------------------------------------ shared steps
+
+
+class Call:
+    """One call being modelled: the state so far, whether it has reverted, and the ghost updates.
+
+    Each helper mirrors one statement or private function of the contract. Ghosts are updated
+    from how the mapped values change, not from the counters the contract keeps, so a contract
+    that forgets to keep a counter is caught by the invariant that relates the two.
+    """
+
+    def __init__(self, s: StockState, caller: z3.BitVecRef, value: z3.ArithRef):
+        self.s = s
+        self.caller = caller
+        self.reverts: list[z3.BoolRef] = [value != 0]  # no payable entry point
+
+    def revert_if(self, cond: Any) -> None:
+        self.reverts.append(cond)
+
+    def set(self, **changes: Any) -> None:
+        self.s = self.s.replace(**changes)
+
+    def store(self, field: str, key: Any, value: Any) -> None:
+        self.set(**{field: z3.Store(getattr(self.s, field), key, value)})
+
+    def sub(self, field: str, amount: Any) -> None:
+        """`field -= amount` with the checked-arithmetic revert."""
+        self.revert_if(getattr(self.s, field) < amount)
+        self.set(**{field: getattr(self.s, field) - amount})
+
+    def credit(self, account: Any, amount: Any) -> None:
+        self.store("credits", account, self.s.credits[account] + amount)
+        self.set(sumCredits=self.s.sumCredits + amount)
+
+    def commit(self, account: Any, delta: int) -> None:
+        current = self.s.commitments[account]
+        if delta < 0:
+            self.revert_if(current < -delta)
+        self.store("commitments", account, current + delta)
+
+    def sale_escrow(self, a: Any, update: Any) -> None:
+        """Run `update()` (which changes the sale of `a`) keeping `sumSaleEscrow` in step."""
+        before = ite(self.s.leader[a] != ZERO_ADDR, self.s.saleAmount[a], con(0))
+        update()
+        after = ite(self.s.leader[a] != ZERO_ADDR, self.s.saleAmount[a], con(0))
+        self.set(sumSaleEscrow=self.s.sumSaleEscrow + after - before)
+
+    def bid_escrow(self, a: Any, delta: Any) -> None:
+        self.store("bidEscrow", a, self.s.bidEscrow[a] + delta)
+        self.set(sumBidEscrow=self.s.sumBidEscrow + delta)
+
+    def pay_out(self, to_bonds: Any, to_members: Any, from_escrow: bool) -> None:
+        """Tokens leave for the series and the treasury (from this contract or from the payer)."""
+        if from_escrow:
+            self.revert_if(self.s.held < to_bonds + to_members)  # ERC-20: insufficient balance
+            self.set(held=self.s.held - to_bonds - to_members)
+        else:
+            self.revert_if(z3.Not(PULL_OK))
+        self.set(toBondsTotal=self.s.toBondsTotal + to_bonds, toMembersTotal=self.s.toMembersTotal + to_members)
+
+    def pull(self, amount: Any) -> None:
+        """`token.safeTransferFrom(msg.sender, address(this), amount)`."""
+        self.revert_if(z3.Not(PULL_OK))
+        self.set(held=self.s.held + amount)
+
+    def done(self) -> tuple[z3.BoolRef, StockState]:
+        return z3.Or(*self.reverts), self.s
+
+
+def service_debt(c: Call, a: Any, amount: Any) -> Any:
+    """`_serviceDebt`: accrue to the current period, then interest first, then principal."""
+    s = c.s
+    p, i = s.principal[a], s.interestOwed[a]
+    started = (NOW - s.debtStart[a]) / PERIOD + 1
+    c.revert_if(z3.And(z3.Or(p != 0, i != 0), NOW < s.debtStart[a]))  # the subtraction underflows
+    accrue = z3.And(p > 0, started > s.accruedPeriods[a])
+    i_now = ite(accrue, i + (started - s.accruedPeriods[a]) * interest(p, s.clearingRateBps[a]), i)
+    to_i = ite(amount < i_now, amount, i_now)
+    to_p = ite(amount - to_i < p, amount - to_i, p)
+    active = z3.Or(p != 0, i != 0)
+    c.set(accruedPeriods=ite(active, z3.Store(s.accruedPeriods, a, started), s.accruedPeriods),
+          interestOwed=ite(active, z3.Store(s.interestOwed, a, i_now - to_i), s.interestOwed),
+          principal=ite(active, z3.Store(s.principal, a, p - to_p), s.principal),
+          redeemed=ite(z3.And(active, p == to_p, i_now == to_i), z3.Store(s.redeemed, a, z3.BoolVal(True)),
+                       s.redeemed))
+    return ite(active, to_i + to_p, con(0))
+
+
+def pay_rent(c: Call, a: Any, amount: Any, from_escrow: bool) -> None:
+    """`_payRent`: the waterfall (bond service, then member income)."""
+    to_bonds = service_debt(c, a, amount)
+    c.pay_out(to_bonds, amount - to_bonds, from_escrow)
+
+
+def start_rental(c: Call, a: Any, renter: Any, rent: Any, periods: Any, paid: Any) -> None:
+    c.store("renter", a, renter)
+    c.store("rentalStart", a, NOW)
+    c.store("rentalPeriods", a, periods)
+    c.store("paidPeriods", a, paid)
+    c.store("rentalRent", a, rent)
+
+
+def end_rental(c: Call, a: Any, renter: Any) -> None:
+    """`_endRental`: the renter's commitment ends; a rental auction opens."""
+    c.commit(renter, -1)
+    c.store("state", a, con(S["RentalAuction"]))
+    c.store("closesAt", a, NOW + SALE)
+
+
+def outbid(c: Call, a: Any) -> None:
+    """`_outbid`: the current leader's escrow is credited back."""
+    s = c.s
+    leader, amount = s.leader[a], s.saleAmount[a]
+    has = leader != ZERO_ADDR
+    c.revert_if(z3.And(has, s.escrowHeld < amount))
+    rental = s.state[a] == S["RentalAuction"]
+    c.revert_if(z3.And(has, rental, s.commitments[leader] < 1))
+    c.set(commitments=ite(z3.And(has, rental), z3.Store(s.commitments, leader, s.commitments[leader] - 1),
+                          s.commitments),
+          escrowHeld=ite(has, s.escrowHeld - amount, s.escrowHeld),
+          creditsHeld=ite(has, s.creditsHeld + amount, s.creditsHeld))
+    before = c.s.credits[leader]
+    c.set(credits=ite(has, z3.Store(c.s.credits, leader, before + amount), c.s.credits),
+          sumCredits=c.s.sumCredits + ite(has, amount, con(0)))
+
+
+def reclaimable_at(s: StockState, a: Any) -> Any:
+    paid, periods, start = s.paidPeriods[a], s.rentalPeriods[a], s.rentalStart[a]
+    return ite(paid < periods, start + paid * PERIOD + GRACE, start + periods * PERIOD)
+
+
+def reserve(s: StockState, a: Any) -> Any:
+    """`liquidationReserve`: price * reserveBps / 10,000 rounded up."""
+    return (s.price[a] * RESERVE_BPS + BPS - 1) / BPS
+
+
+def fill(s: StockState, b: Any) -> Any:
+    """`_fill`: bond units a bid is filled with."""
+    a = s.bidAsset[b]
+    rate, need, total = s.clearingRateBps[a], s.marginNeed[a], s.marginTotal[a]
+    before, amount = s.tickBefore[b], s.bidAmount[b]
+    at_rate = (before + amount) * need / total - before * need / total
+    return ite(s.state[a] == S["Failed"], con(0),
+               ite(s.bidRate[b] < rate, amount, ite(s.bidRate[b] > rate, con(0), at_rate)))
+
+
+# ------------------------------------------------------------------- functions
+
+
+def _request(s, caller, value):
+    c = Call(s, caller, value)
+    c.revert_if(z3.Or(z3.Not(IS_MEMBER(caller)), DESCRIPTION_LENGTH == 0, PRICE <= 0, PRICE > U128,
+                      VENDOR == ZERO_ADDR, RENT <= 0, RENT > U128, PERIODS <= 0, PERIODS > MAX_PERIODS,
+                      CLOSES <= NOW, CLOSES > U64))
+    a = s.assetCount + 1
+    c.set(assetCount=a)
+    for field, v in (("requester", caller), ("auctionClosesAt", CLOSES), ("state", con(S["Auction"])),
+                     ("vendor", VENDOR), ("periods", PERIODS), ("price", PRICE), ("rentPerPeriod", RENT)):
+        c.store(field, a, v)
+    c.commit(caller, +1)
+    return c.done()
+
+
+def _open_auction(c: Call, a: Any) -> None:
+    c.revert_if(c.s.state[a] != S["Auction"])
+
+
+def _bid(s, caller, value):
+    c = Call(s, caller, value)
+    _open_auction(c, ASSET)
+    c.revert_if(NOW >= s.auctionClosesAt[ASSET])
+    escrowed = s.escrowed[ASSET] + AMOUNT
+    c.revert_if(z3.Or(AMOUNT <= 0, escrowed > U128, RATE > RATE_CAP, RATE < 0))
+    c.revert_if(z3.Or(TICK_BEFORE < 0, TICK_BEFORE > s.escrowed[ASSET]))  # inputs the book cannot return
+    b = s.bidCount + 1
+    c.set(bidCount=b)
+    for field, v in (("bidder", caller), ("bidRate", RATE), ("bidClaimed", z3.BoolVal(False)),
+                     ("bidAsset", ASSET), ("bidAmount", AMOUNT), ("tickBefore", TICK_BEFORE)):
+        c.store(field, b, v)
+    c.store("escrowed", ASSET, escrowed)
+    c.set(escrowHeld=c.s.escrowHeld + AMOUNT)
+    c.bid_escrow(ASSET, AMOUNT)
+    c.pull(AMOUNT)
+    return c.done()
+
+
+def _settle(s, caller, value):
+    c = Call(s, caller, value)
+    a = ASSET
+    _open_auction(c, a)
+    c.revert_if(NOW < s.auctionClosesAt[a])
+    price = s.price[a]
+    # What the rate book can answer: a rate within the cap, the amount bid below it (< price), and
+    # a tick at that rate that holds the rest of the price.
+    subscribed = s.escrowed[a] >= price
+    c.revert_if(z3.And(subscribed, z3.Or(BOOK_RATE < 0, BOOK_RATE > RATE_CAP, BOOK_BELOW < 0, BOOK_BELOW >= price,
+                                         BOOK_TICK_TOTAL < price - BOOK_BELOW, BOOK_TICK_TOTAL > s.escrowed[a])))
+    cleared = z3.And(subscribed, REPAYS)
+    failed = Call(c.s, caller, z3.IntVal(0))
+    failed.store("state", a, con(S["Failed"]))
+    failed.commit(s.requester[a], -1)
+    ok = Call(c.s, caller, z3.IntVal(0))
+    ok.store("clearingRateBps", a, BOOK_RATE)
+    ok.store("marginNeed", a, price - BOOK_BELOW)
+    ok.store("marginTotal", a, BOOK_TICK_TOTAL)
+    ok.store("series", a, SERIES)
+    ok.store("state", a, con(S["Rented"]))
+    ok.store("principal", a, price)
+    ok.store("debtStart", a, NOW)
+    ok.sub("escrowHeld", price)
+    ok.bid_escrow(a, -price)
+    ok.set(creditsHeld=ok.s.creditsHeld + price)
+    ok.credit(s.vendor[a], price)
+    start_rental(ok, a, s.requester[a], s.rentPerPeriod[a], s.periods[a], con(0))
+    c.reverts += [z3.And(cleared, z3.Or(*ok.reverts[1:])), z3.And(z3.Not(cleared), z3.Or(*failed.reverts[1:]))]
+    c.reverts.append(z3.And(cleared, SERIES == ZERO_ADDR))  # a clone always has an address
+    c.s = ok.s.map(lambda name, v: ite(cleared, v, getattr(failed.s, name)))
+    return c.done()
+
+
+def _claim(s, caller, value):
+    c = Call(s, caller, value)
+    b = BID
+    c.revert_if(z3.Or(s.bidder[b] == ZERO_ADDR, s.bidder[b] != caller, s.bidClaimed[b],
+                      s.state[s.bidAsset[b]] == S["Auction"]))
+    c.store("bidClaimed", b, z3.BoolVal(True))
+    bonds = fill(s, b)
+    a = s.bidAsset[b]
+    c.revert_if(z3.And(s.state[a] != S["Failed"], s.bidRate[b] == s.clearingRateBps[a], s.marginTotal[a] == 0))
+    refund = s.bidAmount[b] - bonds
+    c.revert_if(refund < 0)  # `b.amount - bonds` underflows
+    c.sub("escrowHeld", refund)
+    c.bid_escrow(a, -refund)
+    c.sub("held", refund)  # ERC-20: insufficient balance reverts
+    return c.done()
+
+
+def _rented_by(c: Call, a: Any, who: Any) -> None:
+    c.revert_if(z3.Or(c.s.state[a] != S["Rented"], c.s.renter[a] != who))
+
+
+def _pay_rent(s, caller, value):
+    c = Call(s, caller, value)
+    a = ASSET
+    _rented_by(c, a, caller)
+    remaining = s.rentalPeriods[a] - s.paidPeriods[a]
+    c.revert_if(z3.Or(PERIODS <= 0, PERIODS > remaining))
+    c.store("paidPeriods", a, s.paidPeriods[a] + PERIODS)
+    pay_rent(c, a, PERIODS * s.rentalRent[a], from_escrow=False)
+    return c.done()
+
+
+def _return(s, caller, value):
+    c = Call(s, caller, value)
+    _rented_by(c, ASSET, caller)
+    end_rental(c, ASSET, caller)
+    return c.done()
+
+
+def _reclaim(s, caller, value):
+    c = Call(s, caller, value)
+    a = ASSET
+    c.revert_if(z3.Or(s.state[a] != S["Rented"], NOW < reclaimable_at(s, a)))
+    end_rental(c, a, s.renter[a])
+    return c.done()
+
+
+def _bid_rent(s, caller, value):
+    c = Call(s, caller, value)
+    a = ASSET
+    c.revert_if(z3.Or(z3.Not(IS_MEMBER(caller)), s.state[a] != S["RentalAuction"], NOW >= s.closesAt[a],
+                      PERIODS <= 0, PERIODS > MAX_PERIODS, RENT <= s.saleAmount[a], RENT > U128,
+                      z3.And(s.principal[a] > 0, RENT < interest(s.principal[a], s.clearingRateBps[a]) + 1)))
+
+    def update() -> None:
+        outbid(c, a)
+        c.store("leader", a, caller)
+        c.store("saleAmount", a, RENT)
+        c.store("salePeriods", a, PERIODS)
+
+    c.sale_escrow(a, update)
+    c.commit(caller, +1)
+    c.set(escrowHeld=c.s.escrowHeld + RENT)
+    c.pull(RENT)
+    return c.done()
+
+
+def _delete_sale(c: Call, a: Any) -> None:
+    for field in ("leader", "closesAt", "salePeriods", "saleAmount"):
+        c.store(field, a, ZERO_ADDR if field == "leader" else con(0))
+
+
+def _settle_rental(s, caller, value):
+    c = Call(s, caller, value)
+    a = ASSET
+    c.revert_if(z3.Or(s.state[a] != S["RentalAuction"], NOW < s.closesAt[a]))
+    winner, rent, periods = s.leader[a], s.saleAmount[a], s.salePeriods[a]
+    none = Call(c.s, caller, z3.IntVal(0))
+    none.store("state", a, con(S["Liquidation"]))
+    none.store("closesAt", a, NOW + SALE)
+    won = Call(c.s, caller, z3.IntVal(0))
+    won.sale_escrow(a, lambda: _delete_sale(won, a))
+    won.store("state", a, con(S["Rented"]))
+    start_rental(won, a, winner, rent, periods, con(1))
+    won.sub("escrowHeld", rent)
+    pay_rent(won, a, rent, from_escrow=True)
+    has = winner != ZERO_ADDR
+    c.reverts += [z3.And(has, z3.Or(*won.reverts[1:]))]
+    c.s = won.s.map(lambda name, v: ite(has, v, getattr(none.s, name)))
+    return c.done()
+
+
+def _bid_liquidation(s, caller, value):
+    c = Call(s, caller, value)
+    a = ASSET
+    c.revert_if(z3.Or(s.state[a] != S["Liquidation"], NOW >= s.closesAt[a], AMOUNT < reserve(s, a),
+                      AMOUNT <= s.saleAmount[a], AMOUNT > U128))
+
+    def update() -> None:
+        outbid(c, a)
+        c.store("leader", a, caller)
+        c.store("saleAmount", a, AMOUNT)
+
+    c.sale_escrow(a, update)
+    c.set(escrowHeld=c.s.escrowHeld + AMOUNT)
+    c.pull(AMOUNT)
+    return c.done()
+
+
+def _settle_liquidation(s, caller, value):
+    c = Call(s, caller, value)
+    a = ASSET
+    c.revert_if(z3.Or(s.state[a] != S["Liquidation"], NOW < s.closesAt[a]))
+    buyer, proceeds = s.leader[a], s.saleAmount[a]
+    none = Call(c.s, caller, z3.IntVal(0))
+    none.store("closesAt", a, NOW + SALE)
+    sold = Call(c.s, caller, z3.IntVal(0))
+    sold.sale_escrow(a, lambda: _delete_sale(sold, a))
+    sold.store("state", a, con(S["Liquidated"]))
+    sold.store("titleHolder", a, buyer)
+    sold.sub("escrowHeld", proceeds)
+    to_bonds = service_debt(sold, a, proceeds)
+    shortfall = sold.s.principal[a] + sold.s.interestOwed[a]
+    short = shortfall > 0
+    sold.set(writtenOff=ite(short, z3.Store(sold.s.writtenOff, a, shortfall), sold.s.writtenOff),
+             principal=ite(short, z3.Store(sold.s.principal, a, con(0)), sold.s.principal),
+             interestOwed=ite(short, z3.Store(sold.s.interestOwed, a, con(0)), sold.s.interestOwed))
+    sold.pay_out(to_bonds, proceeds - to_bonds, from_escrow=True)
+    has = buyer != ZERO_ADDR
+    c.reverts += [z3.And(has, z3.Or(*sold.reverts[1:]))]
+    c.s = sold.s.map(lambda name, v: ite(has, v, getattr(none.s, name)))
+    return c.done()
+
+
+def _withdraw(s, caller, value):
+    c = Call(s, caller, value)
+    amount = s.credits[caller]
+    c.revert_if(amount == 0)
+    c.store("credits", caller, con(0))
+    c.set(sumCredits=c.s.sumCredits - amount)
+    c.sub("creditsHeld", amount)
+    c.sub("held", amount)
+    return c.done()
+
+
+def _transition(name: str, params: dict[str, Any], fn: Any) -> Transition:
+    last: list[Any] = [None, None, None, None]  # the last (state, caller, value) and its result
+
+    def run(s, caller, value):
+        if not (last[0] is s and last[1] is caller and last[2] is value):
+            last[:] = [s, caller, value, fn(s, caller, value)]
+        return last[3]
+
+    return Transition(name, {**params, "block.timestamp": NOW},
+                      lambda s, caller, value: run(s, caller, value)[0],
+                      lambda s, caller, value: run(s, caller, value)[1])
+
+
+TRANSITIONS: list[Transition] = [
+    _transition("requestAsset", {"len(description)": DESCRIPTION_LENGTH, "price": PRICE, "vendor": VENDOR,
+                                 "rentPerPeriod": RENT, "periods": PERIODS, "auctionClosesAt": CLOSES}, _request),
+    _transition("bid", {"assetId": ASSET, "amount": AMOUNT, "rateBps": RATE}, _bid),
+    _transition("settle", {"assetId": ASSET}, _settle),
+    _transition("claim", {"bidId": BID}, _claim),
+    _transition("payRent", {"assetId": ASSET, "periods": PERIODS}, _pay_rent),
+    _transition("returnAsset", {"assetId": ASSET}, _return),
+    _transition("reclaim", {"assetId": ASSET}, _reclaim),
+    _transition("bidRent", {"assetId": ASSET, "rentPerPeriod": RENT, "periods": PERIODS}, _bid_rent),
+    _transition("settleRental", {"assetId": ASSET}, _settle_rental),
+    _transition("bidLiquidation", {"assetId": ASSET, "amount": AMOUNT}, _bid_liquidation),
+    _transition("settleLiquidation", {"assetId": ASSET}, _settle_liquidation),
+    _transition("withdraw", {}, _withdraw),
+    Transition("<receive or fallback>", {}, lambda s, caller, value: z3.BoolVal(True), lambda s, caller, value: s),
+]
+
+step = terms_step

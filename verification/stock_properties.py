@@ -1,0 +1,159 @@
+"""Properties of the common stock proved by induction over `verification/stock_model.py`.
+
+- P5 (escrow): the stock's token balance is exactly its escrow plus its credits; the credits
+  counter is the sum of every account's credit; the escrow counter is the bond bidders' escrow
+  plus the sale leaders' escrow.
+- P6 (bondholder priority): a call pays members only once the asset's bonds are whole (interest
+  and principal zero, nothing written off); interest is paid before principal; what a call pays
+  out is exactly split between the series and the members.
+- P7 (lifecycle): every asset id moves only along the documented edges, and only a liquidation
+  sale with a buyer gives anyone title.
+- P10 (access, common stock): only members request assets and bid rent; only the renter pays rent
+  or returns; only the bidder claims a bid; a withdrawal pays only the caller's credit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import z3
+
+from verification import stock_model as sm
+from verification.prove import Clause, show
+from verification.terms import ZERO_ADDR, Addr, Int
+
+S = sm.S
+
+RECORD_FIELDS = ("price", "rentPerPeriod", "periods", "escrowed", "marginNeed", "marginTotal", "rentalRent",
+                 "rentalPeriods", "paidPeriods", "saleAmount", "salePeriods", "closesAt", "auctionClosesAt",
+                 "debtStart", "rentalStart")
+
+STOCK_INVARIANT: list[Clause] = [
+    Clause("tokensBacked", None, lambda s, _: s.held == s.escrowHeld + s.creditsHeld,
+           "the stock's token balance = escrowHeld + creditsHeld"),
+    Clause("creditsSummed", None, lambda s, _: s.creditsHeld == s.sumCredits,
+           "creditsHeld = the sum of every account's credit"),
+    Clause("escrowSummed", None, lambda s, _: s.escrowHeld == s.sumBidEscrow + s.sumSaleEscrow,
+           "escrowHeld = bond bidders' escrow + sale leaders' escrow"),
+    Clause("countersNonNegative", None,
+           lambda s, _: z3.And(s.escrowHeld >= 0, s.creditsHeld >= 0, s.assetCount >= 0, s.bidCount >= 0),
+           "the counters are never negative"),
+    Clause("creditsNonNegative", Addr, lambda s, a: z3.And(s.credits[a] >= 0, s.commitments[a] >= 0),
+           "no credit or commitment count is negative"),
+    Clause("stateInRange", Int, lambda s, a: z3.And(s.state[a] >= 0, s.state[a] <= S["Liquidated"]),
+           "every asset is in one of the seven states"),
+    Clause("unusedIdsEmpty", Int,
+           lambda s, a: z3.Implies(z3.Or(a < 1, a > s.assetCount),
+                                   z3.And(s.state[a] == S["None"], s.leader[a] == ZERO_ADDR, s.saleAmount[a] == 0,
+                                          s.titleHolder[a] == ZERO_ADDR, s.escrowed[a] == 0)),
+           "ids not yet requested are in state None, with no sale and no title"),
+    Clause("saleOnlyWhenOpen", Int,
+           lambda s, a: z3.Implies(z3.And(s.state[a] != S["RentalAuction"], s.state[a] != S["Liquidation"]),
+                                   z3.And(s.leader[a] == ZERO_ADDR, s.saleAmount[a] == 0)),
+           "only an open rental auction or liquidation has a leader"),
+    Clause("leaderTermValid", Int,
+           lambda s, a: z3.Implies(z3.And(s.state[a] == S["RentalAuction"], s.leader[a] != ZERO_ADDR),
+                                   z3.And(s.salePeriods[a] >= 1, s.salePeriods[a] <= sm.MAX_PERIODS)),
+           "a rental auction's leader has bid for a term of 1 to MAX_PERIODS periods"),
+    Clause("titleOnlyWhenLiquidated", Int,
+           lambda s, a: (s.titleHolder[a] != ZERO_ADDR) == (s.state[a] == S["Liquidated"]),
+           "an asset has a title holder exactly when it has been liquidated"),
+    Clause("recordsNonNegative", Int,
+           lambda s, a: z3.And(*[getattr(s, f)[a] >= 0 for f in RECORD_FIELDS],
+                               s.paidPeriods[a] <= s.rentalPeriods[a]),
+           "no amount, term or time in an asset's records is negative; paid periods never exceed the term"),
+    Clause("debtNonNegative", Int,
+           lambda s, a: z3.And(s.principal[a] >= 0, s.interestOwed[a] >= 0, s.clearingRateBps[a] >= 0,
+                               s.accruedPeriods[a] >= 0),
+           "no debt, rate or period count is negative"),
+]
+
+EDGES = {
+    ("None", "Auction"), ("Auction", "Failed"), ("Auction", "Rented"), ("Rented", "RentalAuction"),
+    ("RentalAuction", "Rented"), ("RentalAuction", "Liquidation"), ("Liquidation", "Liquidated"),
+}
+
+
+def stock_terms(s: Any, addresses: list) -> list:
+    """Ids and accounts a common-stock transition touches (where the invariant is instantiated)."""
+    a, b = sm.ASSET, sm.BID
+    return [a, b, s.bidAsset[b], s.assetCount + 1, s.bidCount + 1, s.leader[a], s.vendor[a], s.requester[a],
+            s.renter[a], s.bidder[b]]
+
+
+def describe(model: z3.ModelRef, s: Any, s2: Any, w: Any) -> str:
+    def state_name(term: Any) -> str:
+        v = model.eval(term, model_completion=True)
+        return sm.STATES[v.as_long()] if z3.is_int_value(v) and 0 <= v.as_long() < len(sm.STATES) else show(model, term)
+
+    a = w if w is not None and w.sort() == Int else sm.ASSET
+    lines = ["  " + ", ".join(f"{n} {show(model, getattr(s, n))} -> {show(model, getattr(s2, n))}"
+                              for n in ("held", "escrowHeld", "creditsHeld", "sumCredits", "sumBidEscrow",
+                                        "sumSaleEscrow", "toBondsTotal", "toMembersTotal")),
+             f"  asset {show(model, a)}: state {state_name(s.state[a])} -> {state_name(s2.state[a])}, "
+             + ", ".join(f"{n} {show(model, getattr(s, n)[a])} -> {show(model, getattr(s2, n)[a])}"
+                         for n in ("principal", "interestOwed", "writtenOff", "leader", "saleAmount", "titleHolder",
+                                   "renter"))]
+    if w is not None and w.sort() == Addr:
+        lines.append(f"  account {show(model, w)}: credits {show(model, s.credits[w])} -> {show(model, s2.credits[w])}, "
+                     f"commitments {show(model, s.commitments[w])} -> {show(model, s2.commitments[w])}")
+    return "\n".join(lines)
+
+
+def initial() -> tuple[Any, z3.BoolRef]:
+    return sm.empty(), z3.BoolVal(True)
+
+
+COMMON = dict(fresh=sm.StockState.fresh, step=sm.step, assumptions=sm.ASSUMPTIONS, describe=describe,
+              extra_terms=stock_terms)
+
+PAYERS = {"payRent", "settleRental", "settleLiquidation"}
+
+
+def p6_rule(t, s, s2, caller, value, reverts):
+    a = sm.ASSET
+    ok = z3.Not(reverts)
+    to_members = s2.toMembersTotal - s.toMembersTotal
+    to_bonds = s2.toBondsTotal - s.toBondsTotal
+    if t.name not in PAYERS:
+        return z3.Implies(ok, z3.And(to_members == 0, to_bonds == 0)), None
+    b = z3.Int("otherAsset")
+    whole = z3.And(s2.principal[a] == 0, s2.interestOwed[a] == 0, s2.writtenOff[a] == s.writtenOff[a])
+    paid = {"payRent": sm.PERIODS * s.rentalRent[a], "settleRental": s.saleAmount[a],
+            "settleLiquidation": s.saleAmount[a]}[t.name]
+    sold = s.leader[a] != ZERO_ADDR
+    split = z3.If(sold, to_bonds + to_members == paid, to_bonds + to_members == 0) \
+        if t.name != "payRent" else to_bonds + to_members == paid
+    return z3.Implies(ok, z3.And(
+        to_members >= 0, to_bonds >= 0, split,
+        z3.Implies(to_members > 0, whole),  # members only once the bonds are whole
+        z3.Implies(s2.principal[a] < s.principal[a], s2.interestOwed[a] == 0),  # interest before principal
+        z3.ForAll([b], z3.Implies(b != a, z3.And(s2.principal[b] == s.principal[b],
+                                                 s2.interestOwed[b] == s.interestOwed[b]))),
+    )), None
+
+
+def p7_rule(t, s, s2, caller, value, reverts):
+    a = z3.Int("anyAsset")
+    moves = [z3.And(s.state[a] == S[x], s2.state[a] == S[y]) for x, y in sorted(EDGES)]
+    documented = z3.ForAll([a], z3.Or(s2.state[a] == s.state[a], *moves))
+    title = z3.ForAll([a], z3.Implies(s2.titleHolder[a] != s.titleHolder[a],
+                                      z3.And(z3.BoolVal(t.name == "settleLiquidation"),
+                                             s.state[a] == S["Liquidation"], s2.state[a] == S["Liquidated"],
+                                             s2.titleHolder[a] == s.leader[a])))
+    return z3.And(documented, title), None
+
+
+def p10_rule(t, s, s2, caller, value, reverts):
+    ok = z3.Not(reverts)
+    a, b = sm.ASSET, sm.BID
+    x = z3.BitVec("otherAccount", 160)
+    rules = {
+        "requestAsset": sm.IS_MEMBER(caller),
+        "bidRent": sm.IS_MEMBER(caller),
+        "payRent": s.renter[a] == caller,
+        "returnAsset": s.renter[a] == caller,
+        "claim": s.bidder[b] == caller,
+        "withdraw": z3.ForAll([x], z3.Implies(x != caller, s2.credits[x] == s.credits[x])),
+    }
+    return z3.Implies(ok, rules.get(t.name, z3.BoolVal(True))), None
