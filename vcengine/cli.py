@@ -108,17 +108,43 @@ def demo(chain: str, as_json: bool) -> None:
 @main.command()
 @click.option("--no-mutants", is_flag=True, help="Skip the seeded mutants (proofs, coverage and conformance only).")
 @click.option("--no-smtchecker", is_flag=True, help="Skip the SMTChecker second line.")
-@click.option("--runs", default=3, show_default=True, help="Conformance runs (random call sequences).")
-@click.option("--steps", default=40, show_default=True, help="Random calls per conformance run.")
+@click.option("--runs", default=3, show_default=True, help="Conformance runs of the membership contract.")
+@click.option("--steps", default=40, show_default=True, help="Random calls per membership conformance run.")
+@click.option("--economy-runs", default=1, show_default=True,
+              help="Conformance runs of the common stock, treasury and bond series.")
+@click.option("--economy-steps", default=10, show_default=True,
+              help="Random calls per economic conformance run (after the scripted opening).")
+@click.option("--long", "long_run", is_flag=True,
+              help="A long conformance run: 10 runs x 200 calls of each system (minutes, not seconds).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Write verification-report.md and verification-report.json into this folder.")
 @json_option
 @handle_errors
-def verify(no_mutants: bool, no_smtchecker: bool, runs: int, steps: int, as_json: bool) -> None:
+def verify(no_mutants: bool, no_smtchecker: bool, runs: int, steps: int, economy_runs: int, economy_steps: int,
+           long_run: bool, out_dir: str | None, as_json: bool) -> None:
     """Prove P1 to P10 with Z3, check model coverage and conformance, and catch every seeded mutant."""
+    from rich.table import Table
+
     from verification.report import verify as run_verify
 
+    if long_run:
+        runs, steps, economy_runs, economy_steps = 10, 200, 10, 200
     console = Console(highlight=False, soft_wrap=True)
     report = run_verify(load_artifacts(), say=console.print, conformance_runs=runs, conformance_steps=steps,
-                        mutants=not no_mutants, smtchecker=not no_smtchecker)
+                        economy_runs=economy_runs, economy_steps=economy_steps, mutants=not no_mutants,
+                        smtchecker=not no_smtchecker)
+    table = Table(title="Properties")
+    for column in ("property", "name", "contract (methods modelled)", "result", "time (s)"):
+        table.add_column(column, justify="right" if column == "time (s)" else "left")
+    for row in report.properties():
+        table.add_row(row["id"], row["name"], ", ".join(f"{c} {n}" for c, n in row["method_coverage"].items()),
+                      row["status"], f"{row['seconds']:.2f}")
+    Console(highlight=False, width=140).print(table)
+    if out_dir:
+        md, js = report.write(out_dir)
+        console.print(f"report: {md} and {js}")
+    mutants = report.to_json()["mutants"]
+    console.print(f"mutants: {mutants['killed']}/{mutants['total']} caught")
     console.print(f"ok: {'true' if report.ok else 'false'} ({report.seconds:.1f} s)")
     if as_json:
         emit_json(report.to_json())

@@ -40,6 +40,8 @@ def claimable(s: TreasuryState, a: z3.BitVecRef) -> z3.ArithRef:
 
 
 AMOUNT = z3.Int("amount")
+#: Whether the payer's `transferFrom` succeeds (balance and allowance), an input of the model.
+PULL_OK = z3.Bool("transferFrom_succeeds")
 ACCOUNT = z3.BitVec("member", 160)
 
 
@@ -49,6 +51,11 @@ def _distribute(s: TreasuryState, amount: z3.ArithRef) -> TreasuryState:
     per = ite(n == 0, con(0), pool / ite(n == 0, con(1), n))
     return s.replace(incomePerShare=s.incomePerShare + per, carry=pool - per * n, held=s.held + amount,
                      claims=s.claims + per * n)
+
+
+def _income(s: TreasuryState, amount: z3.ArithRef) -> TreasuryState:
+    """`if (income > 0) _distribute(...)`: a zero income changes nothing (not even the carry)."""
+    return s.map(lambda name, v: ite(amount > 0, getattr(_distribute(s, amount), name), v))
 
 
 def _claim(s: TreasuryState, caller) -> TreasuryState:
@@ -74,13 +81,15 @@ def _leave(s: TreasuryState) -> TreasuryState:
 
 TREASURY_TRANSITIONS = [
     Transition("depositIncome", {"amount": AMOUNT},
-               lambda s, caller, value: z3.Or(value != 0, AMOUNT <= 0), lambda s, caller, value: _distribute(s, AMOUNT)),
+               lambda s, caller, value: z3.Or(value != 0, AMOUNT <= 0, z3.Not(PULL_OK)),
+               lambda s, caller, value: _distribute(s, AMOUNT)),
+    # recordRent(member, rent, income): the rent paid is a statistic; only `income` moves money.
     Transition("recordRent", {"member": ACCOUNT, "income": AMOUNT},
                lambda s, caller, value: z3.Or(value != 0, caller != STOCK, AMOUNT < 0),
-               lambda s, caller, value: _distribute(s, AMOUNT)),
+               lambda s, caller, value: _income(s, AMOUNT)),
     Transition("recordIncome", {"income": AMOUNT},
                lambda s, caller, value: z3.Or(value != 0, caller != STOCK, AMOUNT < 0),
-               lambda s, caller, value: _distribute(s, AMOUNT)),
+               lambda s, caller, value: _income(s, AMOUNT)),
     Transition("onJoin", {"member": ACCOUNT},
                lambda s, caller, value: z3.Or(value != 0, caller != COMMUNE, s.isMember[ACCOUNT]),
                lambda s, caller, value: _join(s)),

@@ -224,6 +224,7 @@ def prove_economics(report: Report) -> None:
         if t.name in ("depositIncome", "recordRent", "recordIncome"):
             pool = mm.AMOUNT + s.carry
             per = z3.If(s.memberCount == 0, 0, pool / z3.If(s.memberCount == 0, 1, s.memberCount))
+            per = z3.If(mm.AMOUNT == 0, 0, per)  # a zero income distributes nothing
             same_for_all = z3.ForAll([a], delta(a) == z3.If(s.isMember[a], per, 0))
             return z3.Implies(z3.Not(reverts), z3.And(same_for_all, s2.claims - s.claims == per * s.memberCount)), None
         subject = caller if t.name == "claimPayout" else mm.ACCOUNT

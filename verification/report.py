@@ -10,6 +10,21 @@ from verification.coverage import check_coverage
 from verification.properties import prove_all
 
 
+#: Property -> (short name, the contracts whose transition systems or arithmetic it is proved over).
+PROPERTIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "P1": ("one share per member", ("Commune",)),
+    "P2": ("non-transferable share", ("Commune",)),
+    "P3": ("no share for capital (labour only)", ("Commune",)),
+    "P4": ("equal division of income", ("Treasury",)),
+    "P5": ("conservation of money", ("Treasury", "BondSeries", "CommonStock")),
+    "P6": ("bondholders paid first", ("CommonStock",)),
+    "P7": ("asset lifecycle", ("CommonStock",)),
+    "P8": ("rent neutrality", ("Treasury",)),
+    "P9": ("uniform-rate auction clearing", ("CommonStock",)),
+    "P10": ("access control", ("Commune", "CommonStock")),
+}
+
+
 @dataclass
 class VerifyReport:
     proofs: list[dict[str, Any]] = field(default_factory=list)
@@ -24,14 +39,78 @@ class VerifyReport:
         return (all(p["proved"] for p in self.proofs) and all(c["ok"] for c in self.coverage)
                 and self.conformance.get("ok", False) and all(m["caught_by"] for m in self.mutants))
 
+    def properties(self) -> list[dict[str, Any]]:
+        """One row per property: id, name, status, seconds, contracts and their method coverage."""
+        covered = {c["contract"]: c for c in self.coverage}
+        rows = []
+        for p in self.proofs:
+            name, contracts = PROPERTIES.get(p["property"], (p["property"], ()))
+            coverage = {c: f"{covered[c]['functions'] - len(covered[c]['missing'])}/{covered[c]['functions']}"
+                        for c in contracts if c in covered}
+            rows.append({"id": p["property"], "name": name, "status": "proved" if p["proved"] else
+                         ("failed" if p["counterexample"] else "unknown"), "seconds": p["seconds"],
+                         "contracts": list(contracts), "method_coverage": coverage,
+                         "obligations": p["obligations"], "statement": p["statement"],
+                         "counterexample": p["counterexample"] or p["detail"]})
+        return rows
+
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "seconds": round(self.seconds, 1), "proofs": self.proofs, "coverage": self.coverage,
-                "conformance": self.conformance, "mutants": self.mutants, "smtchecker": self.smtchecker}
+        killed = sum(1 for m in self.mutants if m["caught_by"])
+        return {"ok": self.ok, "seconds": round(self.seconds, 1), "properties": self.properties(),
+                "coverage": {c["contract"]: {"functions": c["functions"], "missing": c["missing"], "ok": c["ok"]}
+                             for c in self.coverage},
+                "conformance": self.conformance,
+                "mutants": {"total": len(self.mutants), "killed": killed, "survived": len(self.mutants) - killed,
+                            "list": self.mutants},
+                "smtchecker": self.smtchecker}
+
+    def to_markdown(self) -> str:
+        """The report for auditors, as Markdown."""
+        lines = ["# Verification report", "", f"Result: **{'ok' if self.ok else 'FAILED'}** "
+                 f"({self.seconds:.1f} s). See `verification/README.md` for what each property means, how it is "
+                 "modelled and what is assumed.", "", "## Properties", "",
+                 "| Property | Name | Contracts (methods modelled) | Result | Obligations | Time (s) |",
+                 "|---|---|---|---|---|---|"]
+        for r in self.properties():
+            cov = ", ".join(f"{c} ({n})" for c, n in r["method_coverage"].items())
+            lines.append(f"| {r['id']} | {r['name']} | {cov} | {r['status']} | {r['obligations']} | {r['seconds']} |")
+        for r in self.properties():
+            lines += ["", f"**{r['id']}** {r['statement']}."]
+            if r["counterexample"]:
+                lines += ["", "```", r["counterexample"], "```"]
+        lines += ["", "## Coverage", "", "| Contract | State-changing functions | Missing |", "|---|---|---|"]
+        lines += [f"| {c['contract']} | {c['functions']} | {', '.join(c['missing']) or 'none'} |" for c in self.coverage]
+        lines += ["", "## Conformance", ""]
+        for system, r in self.conformance.get("systems", {}).items():
+            lines.append(f"- {system}: {'agree' if r['ok'] else 'DIVERGE'} after {r['calls']} calls"
+                         + (f" ({r['divergence']})" if r["divergence"] else ""))
+        if self.mutants:
+            lines += ["", "## Mutants", "", "| Id | Property | File | Mutation | Caught by |", "|---|---|---|---|---|"]
+            lines += [f"| {m['id']} | {m['property']} | {m['file']} | {m['description']} | "
+                      f"{m['caught_by'] or '**SURVIVED**'} |" for m in self.mutants]
+        if self.smtchecker:
+            lines += ["", "## Second line: SMTChecker (not part of the result)", "", "| Line | Contract | Status |",
+                      "|---|---|---|"]
+            lines += [f"| {r['line']} | {r['contract']} | {r['status']} |" for r in self.smtchecker]
+        return "\n".join(lines) + "\n"
+
+    def write(self, folder: Any) -> tuple[Any, Any]:
+        """Write `verification-report.md` and `verification-report.json` into `folder`."""
+        import json
+        from pathlib import Path
+
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        md, js = out / "verification-report.md", out / "verification-report.json"
+        md.write_text(self.to_markdown())
+        js.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        return md, js
 
 
 def verify(artifacts: Any, say: Callable[[str], None] = lambda _: None, conformance_runs: int = 3,
-           conformance_steps: int = 40, mutants: bool = True, smtchecker: bool = True) -> VerifyReport:
+           conformance_steps: int = 40, economy_runs: int = 1, economy_steps: int = 10, mutants: bool = True, smtchecker: bool = True) -> VerifyReport:
     from verification.conformance import Divergence, run_conformance
+    from verification.economy_conformance import run_economy_conformance
 
     start = time.monotonic()
     report = VerifyReport()
@@ -49,17 +128,26 @@ def verify(artifacts: Any, say: Callable[[str], None] = lambda _: None, conforma
                                 "ok": c.ok})
         say(f"  {c.contract:<12} {len(c.functions):>3} functions  "
             + ("all modelled" if c.ok else f"MISSING: {', '.join(c.missing)}"))
-    say(f"Conformance (chain and model in lockstep, scripted opening + {conformance_steps} random calls, "
-        f"{conformance_runs} runs):")
-    calls, divergence = 0, None
-    for seed in range(conformance_runs):
-        try:
-            calls += run_conformance(seed, conformance_steps, artifacts=artifacts)
-        except Divergence as exc:
-            divergence = str(exc)
-            break
-    report.conformance = {"ok": divergence is None, "calls": calls, "divergence": divergence}
-    say(f"  {'agree' if divergence is None else 'DIVERGE'} after {calls} calls" + (f": {divergence}" if divergence else ""))
+    say("Conformance (chain and models in lockstep; each run a scripted opening through every branch, then "
+        "random calls):")
+    report.conformance = {"ok": True, "calls": 0, "divergence": None, "systems": {}}
+    systems = (("Commune", run_conformance, conformance_runs, conformance_steps),
+               ("CommonStock+Treasury+BondSeries", run_economy_conformance, economy_runs, economy_steps))
+    for system, run, runs, steps in systems:
+        calls, divergence = 0, None
+        for seed in range(runs):
+            try:
+                calls += run(seed, steps, artifacts=artifacts)
+            except Divergence as exc:
+                divergence = str(exc)
+                break
+        report.conformance["systems"][system] = {"ok": divergence is None, "calls": calls, "divergence": divergence}
+        report.conformance["calls"] += calls
+        if divergence is not None:
+            report.conformance.update(ok=False, divergence=f"{system}: {divergence}")
+        say(f"  {system:<32} {runs} run(s) x (opening + {steps} random): "
+            f"{'agree' if divergence is None else 'DIVERGE'} after {calls} calls"
+            + (f": {divergence}" if divergence else ""))
     if mutants:
         from verification.mutants import run_mutants
 

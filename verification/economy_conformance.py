@@ -1,0 +1,531 @@
+"""Conformance of the economic contracts: `CommonStock`, `Treasury` and `BondSeries` against their models.
+
+The same random call sequences (bond auctions, rent, returns, reclaims, rental and liquidation
+sales, withdrawals, income deposits, payout claims, bond transfers and payment withdrawals, calls
+by the wrong caller, calls carrying value and plain ETH) run on a commune deployed on the embedded
+chain and on `verification/stock_model.py` and `verification/money_model.py` composed as the
+contracts compose them: a successful common-stock call that pays bonds applies the series model's
+`pay` (caller: the stock), one that pays members applies the treasury model's `recordRent` or
+`recordIncome`, a claim with bonds applies `mint`.
+
+The models' inputs from outside the contract are computed here, independently of the chain: the
+rate book's answers from the model's own bid records, `Amortization.repays` by its definition,
+whether a payer's `transferFrom` succeeds from their balance and allowance, membership from the
+founders, and `block.timestamp` as the pending block's time. Only a new series' address is read
+from the chain.
+
+A call must revert on chain exactly when the model says it reverts, and after every step every
+counter, every asset's records, every actor's credits, commitments, payouts and bonds, and each
+contract's token balance must equal the model's.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import z3
+
+from verification import money_model as mm
+from verification import stock_model as sm
+from verification.conformance import Divergence
+
+PERIOD, GRACE, SALE, RATE_CAP, RESERVE = 1_000, 300, 200, 1_000, 5_000
+FOUNDERS = 3  # actors 0-2 are members
+ACTORS = 6  # 3 and 4 are outside bidders; 5 is the vendor, who never approves the stock
+BIG = 10**12
+
+
+def concrete(term: Any) -> Any:
+    value = z3.simplify(term)
+    if z3.is_int_value(value) or z3.is_bv_value(value):
+        return value.as_long()
+    if z3.is_true(value):
+        return True
+    if z3.is_false(value):
+        return False
+    raise ValueError(f"not concrete: {value}")
+
+
+@dataclass
+class Concrete:
+    """One model at a concrete state: applies calls with concrete arguments, reads values back."""
+
+    transitions: list
+    s: Any
+    fixed: list = field(default_factory=list)  # (constant, value) substitutions
+    funs: list = field(default_factory=list)  # (function, body) substitutions
+
+    def apply(self, name: str, caller: int, value: int, args: dict[z3.ExprRef, Any]) -> bool:
+        t = next(t for t in self.transitions if t.name == name)
+        reverts, s2 = sm.step(t, self.s, z3.BitVecVal(caller, 160), z3.IntVal(value))
+        subs = list(self.fixed)
+        for var, raw in args.items():
+            if var.sort() == sm.Addr:
+                subs.append((var, z3.BitVecVal(raw, 160)))
+            elif var.sort() == z3.BoolSort():
+                subs.append((var, z3.BoolVal(bool(raw))))
+            else:
+                subs.append((var, z3.IntVal(raw)))
+
+        def fix(term: z3.ExprRef) -> z3.ExprRef:
+            term = z3.substitute(term, *subs)
+            if self.funs:
+                term = z3.substitute_funs(term, *self.funs)
+            return z3.simplify(term)
+
+        reverted = concrete(fix(reverts))
+        if not reverted:
+            self.s = s2.map(lambda _, v: fix(v))
+        return reverted
+
+    def read(self, term: z3.ExprRef) -> Any:
+        return concrete(term)
+
+
+def repays(principal: int, rate: int, rent: int, periods: int) -> bool:
+    """`Amortization.repays`, by its definition."""
+    balance = principal
+    for _ in range(periods):
+        if balance == 0:
+            break
+        due = (balance * rate + 9_999) // 10_000
+        if rent <= due:
+            return False
+        balance = max(0, balance - (rent - due))
+    return balance == 0
+
+
+class Economy:
+    """A deployed commune and its composed models, stepped together."""
+
+    def __init__(self, artifacts: Any = None, chain: Any = None):
+        from vcengine.chains import TesterChain
+        from vcengine.deploy import CommuneParams, deploy_commune
+
+        self.chain = chain or TesterChain()
+        self.accounts = self.chain.accounts[:ACTORS]
+        self.addresses = [a.address for a in self.accounts]
+        self.ints = [int(a, 16) for a in self.addresses]
+        params = CommuneParams(founders=self.addresses[:FOUNDERS], period_seconds=PERIOD, grace_seconds=GRACE,
+                               sale_seconds=SALE, rate_cap_bps=RATE_CAP, liquidation_reserve_bps=RESERVE,
+                               quorum_cap=2)
+        self.d = deploy_commune(self.chain, self.accounts[0], params, artifacts=artifacts)
+        self.token = self.d.test_token
+        stock, treasury = int(self.d.stock.address, 16), int(self.d.treasury.address, 16)
+        for i, account in enumerate(self.accounts):
+            self.token.faucet(account.address, BIG, sender=account)
+            if i != 5:
+                self.token.approve(self.d.stock.address, 2**256 - 1, sender=account)
+                self.token.approve(self.d.treasury.address, 2**256 - 1, sender=account)
+        v = z3.Var(0, sm.Addr)
+        members = z3.Or(*[v == z3.BitVecVal(k, 160) for k in self.ints[:FOUNDERS]])
+        self.stock = Concrete(sm.TRANSITIONS, sm.empty(), [
+            (sm.PERIOD, z3.IntVal(PERIOD)), (sm.GRACE, z3.IntVal(GRACE)), (sm.SALE, z3.IntVal(SALE)),
+            (sm.RATE_CAP, z3.IntVal(RATE_CAP)), (sm.RESERVE_BPS, z3.IntVal(RESERVE))], [(sm.IS_MEMBER, members)])
+        t0 = mm.TreasuryState(
+            incomePerShare=z3.IntVal(0), carry=z3.IntVal(0), checkpoint=z3.K(sm.Addr, z3.IntVal(0)),
+            owed=z3.K(sm.Addr, z3.IntVal(0)), claimed=z3.K(sm.Addr, z3.IntVal(0)),
+            isMember=z3.K(sm.Addr, z3.BoolVal(False)), memberCount=z3.IntVal(0), held=z3.IntVal(0),
+            claims=z3.IntVal(0))
+        self.treasury = Concrete(mm.TREASURY_TRANSITIONS, t0,
+                                 [(mm.STOCK, z3.BitVecVal(stock, 160)),
+                                  (mm.COMMUNE, z3.BitVecVal(int(self.d.commune.address, 16), 160))])
+        for k in self.ints[:FOUNDERS]:  # the constructor admits the founders
+            self.treasury.apply("onJoin", int(self.d.commune.address, 16), 0, {mm.ACCOUNT: k})
+        self.series: dict[int, tuple[Any, Concrete]] = {}  # asset -> (client, model)
+        self.stock_int = stock
+
+    # ------------------------------------------------------------------ inputs
+
+    def now(self) -> int:
+        return int(self.chain.w3.eth.get_block("pending")["timestamp"])
+
+    def pull_ok(self, who: int, amount: int) -> bool:
+        return who != 5 and self.token.balance_of(self.addresses[who]) >= amount
+
+    def bids_of(self, asset: int) -> list[tuple[int, int]]:
+        s, read = self.stock.s, self.stock.read
+        out = []
+        for b in range(1, read(s.bidCount) + 1):
+            if read(s.bidAsset[z3.IntVal(b)]) == asset:
+                out.append((read(s.bidRate[z3.IntVal(b)]), read(s.bidAmount[z3.IntVal(b)])))
+        return out
+
+    def book(self, asset: int) -> tuple[int, int, int, bool]:
+        """(clearing rate, amount below it, amount at it, repays) from the model's bids."""
+        s, read = self.stock.s, self.stock.read
+        a = z3.IntVal(asset)
+        price = read(s.price[a])
+        bids = self.bids_of(asset)
+        below = 0
+        for rate in sorted({r for r, _ in bids}):
+            at = sum(x for r, x in bids if r == rate)
+            if below + at >= price:
+                return rate, below, at, repays(price, rate, read(s.rentPerPeriod[a]), read(s.periods[a]))
+            below += at
+        return 0, 0, 0, False
+
+    # -------------------------------------------------------------------- calls
+
+    def call(self, name: str, who: int, value: int, args: dict[str, Any]) -> tuple[bool, bool]:
+        """Run one call on chain and in the models; returns (chain reverted, model reverted)."""
+        from vcengine.client import ContractReverted
+
+        contract, fn = name.split(".")
+        now = self.now()
+        inputs = self._inputs(contract, fn, who, args, now)
+        client = {"stock": self.d.stock, "treasury": self.d.treasury}.get(contract)
+        if contract == "series":
+            client = self.series[args["asset"]][0]
+        try:
+            if fn == "<receive or fallback>":
+                client.send_value(self.accounts[who], value)
+            else:
+                client.transact(fn, *self._chain_args(fn, args), sender=self.accounts[who], value=value)
+            chain_reverted = False
+        except ContractReverted:
+            chain_reverted = True
+        if not chain_reverted and fn == "settle" and self.d.stock.asset(args["assetId"]).series:
+            inputs[sm.SERIES] = int(self.d.stock.asset(args["assetId"]).series, 16)
+        model_reverted = self._apply(contract, fn, who, value, args, inputs)
+        return chain_reverted, model_reverted
+
+    def _chain_args(self, fn: str, args: dict[str, Any]) -> list[Any]:
+        addr = lambda i: self.addresses[i]  # noqa: E731
+        return {
+            "requestAsset": lambda: ["x" * args["descriptionLength"], args["price"],
+                                     addr(args["vendor"]) if args["vendor"] is not None else "0x" + "00" * 20,
+                                     args["rent"], args["periods"], args["closes"]],
+            "bid": lambda: [args["assetId"], args["amount"], args["rate"]],
+            "claim": lambda: [args["bidId"]],
+            "payRent": lambda: [args["assetId"], args["periods"]],
+            "bidRent": lambda: [args["assetId"], args["rent"], args["periods"]],
+            "bidLiquidation": lambda: [args["assetId"], args["amount"]],
+            "depositIncome": lambda: [args["amount"]],
+            "recordRent": lambda: [addr(args["member"]), args["amount"], args["amount"]],
+            "transfer": lambda: [addr(args["to"]), args["amount"]],
+            "approve": lambda: [addr(args["to"]), args["amount"]],
+            "transferFrom": lambda: [addr(args["from"]), addr(args["to"]), args["amount"]],
+            "pay": lambda: [args["amount"]],
+        }.get(fn, lambda: [args["assetId"]] if "assetId" in args else [])()
+
+    def _inputs(self, contract: str, fn: str, who: int, args: dict[str, Any], now: int) -> dict[Any, Any]:
+        if contract != "stock":
+            return {}
+        s, read = self.stock.s, self.stock.read
+        inputs: dict[Any, Any] = {sm.NOW: now, sm.PULL_OK: True, sm.SERIES: 1, sm.TICK_BEFORE: 0,
+                                  sm.BOOK_RATE: 0, sm.BOOK_BELOW: 0, sm.BOOK_TICK_TOTAL: 0, sm.REPAYS: False}
+        for key, var in (("assetId", sm.ASSET), ("bidId", sm.BID), ("amount", sm.AMOUNT), ("rate", sm.RATE),
+                         ("periods", sm.PERIODS), ("price", sm.PRICE), ("rent", sm.RENT), ("closes", sm.CLOSES),
+                         ("descriptionLength", sm.DESCRIPTION_LENGTH)):
+            if key in args:
+                inputs[var] = args[key]
+        if fn == "requestAsset":
+            inputs[sm.VENDOR] = self.ints[args["vendor"]] if args["vendor"] is not None else 0
+        a = z3.IntVal(args.get("assetId", 0))
+        if fn == "bid":
+            inputs[sm.TICK_BEFORE] = sum(x for r, x in self.bids_of(args["assetId"]) if r == args["rate"])
+            inputs[sm.PULL_OK] = self.pull_ok(who, args["amount"])
+        elif fn == "settle":
+            rate, below, at, ok = self.book(args["assetId"])
+            inputs.update({sm.BOOK_RATE: rate, sm.BOOK_BELOW: below, sm.BOOK_TICK_TOTAL: at, sm.REPAYS: ok})
+        elif fn == "payRent":
+            inputs[sm.PULL_OK] = self.pull_ok(who, args["periods"] * read(s.rentalRent[a]))
+        elif fn == "bidRent":
+            inputs[sm.PULL_OK] = self.pull_ok(who, args["rent"])
+        elif fn == "bidLiquidation":
+            inputs[sm.PULL_OK] = self.pull_ok(who, args["amount"])
+        return inputs
+
+    def _apply(self, contract: str, fn: str, who: int, value: int, args: dict[str, Any],
+               inputs: dict[Any, Any]) -> bool:
+        caller = self.ints[who]
+        if contract == "treasury":
+            targs = {mm.AMOUNT: args.get("amount", 0), mm.ACCOUNT: self.ints[args.get("member", 0)],
+                     mm.PULL_OK: self.pull_ok(who, args.get("amount", 0))}
+            return self.treasury.apply(fn, caller, value, targs)
+        if contract == "series":
+            model = self.series[args["asset"]][1]
+            sargs = {mm.AMOUNT: args.get("amount", 0), mm.HOLDER: self.ints[args.get("to", 0)],
+                     mm.FROM: self.ints[args.get("from", 0)]}
+            return model.apply(fn, caller, value, sargs)
+        before = self.stock.s
+        reverted = self.stock.apply(fn, caller, value, inputs)
+        if reverted:
+            return True
+        after, read = self.stock.s, self.stock.read
+        a = z3.IntVal(args.get("assetId", 0))
+        if fn == "settle" and read(after.state[a]) == sm.S["Rented"]:
+            asset = args["assetId"]
+            model = Concrete(mm.SERIES_TRANSITIONS, _empty_series(),
+                             [(mm.ISSUER, z3.BitVecVal(self.stock_int, 160)),
+                              (mm.FACE, z3.IntVal(read(after.price[a])))])
+            self.series[asset] = (self.d.stock.series(asset), model)
+        if fn == "claim":
+            b = z3.IntVal(args["bidId"])
+            asset = read(before.bidAsset[b])
+            bonds = read(before.bidAmount[b]) - (read(before.escrowHeld) - read(after.escrowHeld))
+            if bonds > 0:
+                self._must(self.series[asset][1].apply("mint", self.stock_int, 0,
+                                                       {mm.HOLDER: caller, mm.AMOUNT: bonds}), "series.mint")
+        to_bonds = read(after.toBondsTotal) - read(before.toBondsTotal)
+        to_members = read(after.toMembersTotal) - read(before.toMembersTotal)
+        if to_bonds > 0:
+            self._must(self.series[args["assetId"]][1].apply("pay", self.stock_int, 0, {mm.AMOUNT: to_bonds}),
+                       "series.pay")
+        if fn in ("payRent", "settleRental"):
+            renter = read(after.renter[a])
+            self._must(self.treasury.apply("recordRent", self.stock_int, 0,
+                                           {mm.ACCOUNT: renter, mm.AMOUNT: to_members, mm.PULL_OK: True}),
+                       "treasury.recordRent")
+        if fn == "settleLiquidation" and to_members > 0:
+            self._must(self.treasury.apply("recordIncome", self.stock_int, 0, {mm.AMOUNT: to_members}),
+                       "treasury.recordIncome")
+        return False
+
+    @staticmethod
+    def _must(reverted: bool, what: str) -> None:
+        if reverted:
+            raise Divergence(-1, what, "the model of a nested call reverts where the caller's model succeeded")
+
+    # ------------------------------------------------------------------ compare
+
+    def compare(self, assets: set[int] | None = None, actors: set[int] | None = None) -> list[tuple[str, Any, Any]]:
+        """(what, chain, model) for every value both sides know; with `assets`/`actors`, the
+        counters and balances plus only those assets' records and those actors' accounts."""
+        st, s, read = self.d.stock, self.stock.s, self.stock.read
+        pairs: list[tuple[str, Any, Any]] = [
+            ("assetCount", st.asset_count(), read(s.assetCount)), ("bidCount", st.bid_count(), read(s.bidCount)),
+            ("escrowHeld", st.escrow_held(), read(s.escrowHeld)),
+            ("creditsHeld", st.credits_held(), read(s.creditsHeld)),
+            ("stock token balance", self.token.balance_of(st.address), read(s.held)),
+        ]
+        for asset in range(1, st.asset_count() + 1):
+            if assets is not None and asset not in assets:
+                continue
+            a = z3.IntVal(asset)
+            info, debt = st.call("assetInfo", asset), st.call("debtInfo", asset)
+            rental, sale = st.call("rentalInfo", asset), st.call("saleInfo", asset)
+            chain_values = {
+                "state": info[3], "escrowed": info[10], "clearingRateBps": info[2], "marginNeed": info[11],
+                "marginTotal": info[12], "principal": debt[0], "interestOwed": debt[1], "accruedPeriods": debt[3],
+                "redeemed": debt[4], "writtenOff": debt[5], "renter": int(rental[0], 16), "rentalStart": rental[1],
+                "rentalPeriods": rental[2], "paidPeriods": rental[3], "rentalRent": rental[4],
+                "leader": int(sale[0], 16), "closesAt": sale[1], "salePeriods": sale[2], "saleAmount": sale[3],
+                "titleHolder": int(st.call("titleHolder", asset), 16),
+            }
+            for name, on_chain in chain_values.items():
+                pairs.append((f"asset {asset} {name}", on_chain, read(getattr(s, name)[a])))
+        t = self.treasury
+        pairs += [("incomePerShare", self.d.treasury.income_per_share(), t.read(t.s.incomePerShare)),
+                  ("carry", self.d.treasury.carry(), t.read(t.s.carry)),
+                  ("treasury token balance", self.token.balance_of(self.d.treasury.address), t.read(t.s.held))]
+        for i, (address, key) in enumerate(zip(self.addresses, self.ints)):
+            if actors is not None and i not in actors:
+                continue
+            k = z3.BitVecVal(key, 160)
+            pairs += [(f"credits(actor {i})", st.credits(address), read(s.credits[k])),
+                      (f"commitments(actor {i})", st.commitments(address), read(s.commitments[k])),
+                      (f"claimable payout(actor {i})", self.d.treasury.claimable(address),
+                       t.read(mm.claimable(t.s, k)))]
+        for asset, (client, model) in self.series.items():
+            m = model.s
+            pairs += [(f"series {asset} totalPaid", client.total_paid(), model.read(m.totalPaid)),
+                      (f"series {asset} totalWithdrawn", client.total_withdrawn(), model.read(m.totalWithdrawn)),
+                      (f"series {asset} totalSupply", client.total_supply(), model.read(m.totalSupply)),
+                      (f"series {asset} token balance", self.token.balance_of(client.address), model.read(m.held))]
+            for i, (address, key) in enumerate(zip(self.addresses, self.ints)):
+                if actors is not None and i not in actors:
+                    continue
+                k = z3.BitVecVal(key, 160)
+                accrued = model.read(z3.substitute(mm.accumulated(m, k), *model.fixed))
+                pairs += [(f"series {asset} balanceOf(actor {i})", client.balance_of(address), model.read(m.balances[k])),
+                          (f"series {asset} accumulated(actor {i})", client.accumulated(address), accrued)]
+        return pairs
+
+
+def _empty_series() -> mm.SeriesState:
+    zero_map = z3.K(sm.Addr, z3.IntVal(0))
+    return mm.SeriesState(totalPaid=z3.IntVal(0), totalWithdrawn=z3.IntVal(0), totalSupply=z3.IntVal(0),
+                          held=z3.IntVal(0), balances=zero_map, corrections=zero_map, withdrawn=zero_map,
+                          allowances=z3.K(sm.Addr, zero_map))
+
+
+#: A scripted opening through every branch once: a request, bids at three rates and one above the
+#: cap, a premature settle, settlement, claims (by a stranger too), rent, a stranger paying rent,
+#: bond payments withdrawn and bonds moved, a return, rental bids (a non-member's, an outbid one),
+#: the rental settled, default and reclaim, a rental auction nobody bids in, liquidation bids below
+#: the reserve and above it, the sale settled, credits withdrawn, income deposited and payouts
+#: claimed, an undersubscribed auction, calls with value and plain ETH.
+Wait = tuple[str, int]
+SCRIPT: list[tuple[str, int, int, dict[str, Any]] | Wait] = [
+    ("stock.requestAsset", 0, 0, {"descriptionLength": 4, "price": 1_000, "vendor": 5, "rent": 400, "periods": 4,
+                                  "closes": "+100"}),
+    ("stock.requestAsset", 3, 0, {"descriptionLength": 4, "price": 1_000, "vendor": 5, "rent": 400, "periods": 4,
+                                  "closes": "+100"}),
+    ("stock.requestAsset", 2, 0, {"descriptionLength": 4, "price": 900, "vendor": 5, "rent": 300, "periods": 4,
+                                  "closes": "+100"}),
+    ("stock.bid", 4, 0, {"assetId": 2, "amount": 400, "rate": 100}),
+    ("stock.bid", 3, 0, {"assetId": 1, "amount": 600, "rate": 100}),
+    ("stock.bid", 4, 0, {"assetId": 1, "amount": 500, "rate": 200}),
+    ("stock.bid", 1, 0, {"assetId": 1, "amount": 300, "rate": 200}),
+    ("stock.bid", 4, 0, {"assetId": 1, "amount": 300, "rate": 1_001}),
+    ("stock.bid", 5, 0, {"assetId": 1, "amount": 300, "rate": 300}),
+    ("stock.settle", 2, 0, {"assetId": 1}),
+    ("stock.bid", 3, 1, {"assetId": 1, "amount": 10, "rate": 100}),
+    ("wait", 100),
+    ("stock.bid", 3, 0, {"assetId": 1, "amount": 10, "rate": 100}),
+    ("stock.settle", 2, 0, {"assetId": 1}),
+    ("stock.claim", 0, 0, {"bidId": 2}),
+    ("stock.claim", 3, 0, {"bidId": 2}),
+    ("stock.claim", 4, 0, {"bidId": 3}),
+    ("stock.claim", 1, 0, {"bidId": 4}),
+    ("stock.claim", 1, 0, {"bidId": 4}),
+    ("stock.payRent", 1, 0, {"assetId": 1, "periods": 1}),
+    ("stock.payRent", 0, 0, {"assetId": 1, "periods": 5}),
+    ("stock.payRent", 0, 0, {"assetId": 1, "periods": 1}),
+    ("series.withdrawPayments", 3, 0, {"asset": 1}),
+    ("series.transfer", 4, 0, {"asset": 1, "to": 3, "amount": 100}),
+    ("series.approve", 1, 0, {"asset": 1, "to": 4, "amount": 50}),
+    ("series.transferFrom", 4, 0, {"asset": 1, "from": 1, "to": 4, "amount": 60}),
+    ("series.transferFrom", 4, 0, {"asset": 1, "from": 1, "to": 4, "amount": 50}),
+    ("series.pay", 3, 0, {"asset": 1, "amount": 5}),
+    ("stock.returnAsset", 1, 0, {"assetId": 1}),
+    ("stock.returnAsset", 0, 0, {"assetId": 1}),
+    ("stock.bidRent", 3, 0, {"assetId": 1, "rent": 500, "periods": 2}),
+    ("stock.bidRent", 1, 0, {"assetId": 1, "rent": 400, "periods": 2}),
+    ("stock.bidRent", 2, 0, {"assetId": 1, "rent": 450, "periods": 2}),
+    ("stock.bidRent", 1, 0, {"assetId": 1, "rent": 450, "periods": 2}),
+    ("stock.settleRental", 0, 0, {"assetId": 1}),
+    ("wait", SALE),
+    ("stock.settleRental", 0, 0, {"assetId": 1}),
+    ("stock.reclaim", 4, 0, {"assetId": 1}),
+    ("wait", PERIOD + GRACE),
+    ("stock.reclaim", 4, 0, {"assetId": 1}),
+    ("wait", SALE),
+    ("stock.settleRental", 4, 0, {"assetId": 1}),
+    ("stock.bidLiquidation", 3, 0, {"assetId": 1, "amount": 499}),
+    ("stock.bidLiquidation", 3, 0, {"assetId": 1, "amount": 600}),
+    ("stock.bidLiquidation", 4, 0, {"assetId": 1, "amount": 2_000}),
+    ("wait", SALE),
+    ("stock.settleLiquidation", 0, 0, {"assetId": 1}),
+    ("stock.withdraw", 5, 0, {}),
+    ("stock.withdraw", 3, 0, {}),
+    ("stock.withdraw", 3, 0, {}),
+    ("treasury.depositIncome", 4, 0, {"amount": 100}),
+    ("treasury.depositIncome", 5, 0, {"amount": 100}),
+    ("treasury.claimPayout", 0, 0, {}),
+    ("treasury.claimPayout", 3, 0, {}),
+    ("treasury.recordRent", 3, 0, {"member": 0, "amount": 5}),
+    ("stock.settle", 2, 0, {"assetId": 2}),
+    ("stock.claim", 4, 0, {"bidId": 1}),
+    ("stock.claim", 4, 0, {"bidId": 1}),
+    ("stock.<receive or fallback>", 3, 1, {}),
+    ("treasury.<receive or fallback>", 3, 1, {}),
+    ("series.<receive or fallback>", 3, 1, {"asset": 1}),
+    ("treasury.claimPayout", 1, 1, {}),
+]
+
+
+def random_call(rng: random.Random, eco: Economy) -> tuple[str, int, int, dict[str, Any]] | Wait:
+    """One random call, aimed at the guarded edges with the model's state at hand."""
+    s, read = eco.stock.s, eco.stock.read
+    assets = read(s.assetCount)
+    asset = rng.randint(1, assets + 1)
+    a = z3.IntVal(asset)
+    who = rng.randrange(ACTORS)
+    value = 1 if rng.random() < 0.05 else 0
+    renter = read(s.renter[a])
+    if renter in eco.ints and rng.random() < 0.7:
+        renter_idx: int | None = eco.ints.index(renter)
+    else:
+        renter_idx = None
+    kind = rng.choices(["request", "bid", "settle", "claim", "payRent", "return", "reclaim", "bidRent",
+                        "settleRental", "bidLiquidation", "settleLiquidation", "withdraw", "deposit", "payout",
+                        "series", "wait"], weights=[3, 6, 3, 4, 5, 2, 2, 4, 3, 3, 3, 2, 2, 2, 4, 4])[0]
+    if kind == "wait":
+        return ("wait", rng.choice([1, SALE // 2, SALE, PERIOD, PERIOD + GRACE]))
+    if kind == "request":
+        return ("stock.requestAsset", rng.choice([0, 1, 2, 2, 3]), value,
+                {"descriptionLength": rng.choice([0, 4, 4]), "price": rng.choice([0, 500, 1_000]),
+                 "vendor": rng.choice([5, 5, None]), "rent": rng.choice([0, 200, 400, 700]),
+                 "periods": rng.choice([0, 1, 3, 4]), "closes": rng.choice(["+0", "+100", "+300"])})
+    if kind == "bid":
+        return ("stock.bid", who, value, {"assetId": asset, "amount": rng.choice([0, 200, 400, 700]),
+                                          "rate": rng.choice([0, 100, 200, RATE_CAP, RATE_CAP + 1])})
+    if kind == "claim":
+        bids = read(s.bidCount)
+        b = rng.randint(1, bids + 1)
+        bidder = read(s.bidder[z3.IntVal(b)])
+        if bidder in eco.ints and rng.random() < 0.8:
+            who = eco.ints.index(bidder)
+        return ("stock.claim", who, value, {"bidId": b})
+    if kind in ("payRent", "return"):
+        who = renter_idx if renter_idx is not None else who
+        if kind == "return":
+            return ("stock.returnAsset", who, value, {"assetId": asset})
+        return ("stock.payRent", who, value, {"assetId": asset, "periods": rng.choice([0, 1, 1, 2])})
+    if kind == "bidRent":
+        current = read(s.saleAmount[a])
+        return ("stock.bidRent", rng.choice([0, 1, 2, 3]), value,
+                {"assetId": asset, "rent": current + rng.choice([0, 1, 50, 400]), "periods": rng.choice([0, 1, 3])})
+    if kind == "bidLiquidation":
+        current = read(s.saleAmount[a])
+        return ("stock.bidLiquidation", who, value, {"assetId": asset, "amount": current + rng.choice([0, 1, 300, 900])})
+    if kind == "deposit":
+        return ("treasury.depositIncome", who, value, {"amount": rng.choice([0, 7, 100])})
+    if kind == "payout":
+        return ("treasury.claimPayout", who, value, {})
+    if kind == "series":
+        if not eco.series:
+            return ("wait", 1)
+        series = rng.choice(sorted(eco.series))
+        fn = rng.choice(["withdrawPayments", "transfer", "approve", "transferFrom", "pay"])
+        return (f"series.{fn}", who, value, {"asset": series, "to": rng.randrange(ACTORS),
+                                             "from": rng.randrange(ACTORS), "amount": rng.choice([0, 1, 100, 300])})
+    name = {"settle": "settle", "reclaim": "reclaim", "settleRental": "settleRental",
+            "settleLiquidation": "settleLiquidation", "withdraw": "withdraw"}[kind]
+    return (f"stock.{name}", who, value, {} if name == "withdraw" else {"assetId": asset})
+
+
+def run_economy_conformance(seed: int = 0, steps: int = 40, artifacts: Any = None, scripted: bool = True,
+                            on_step: Callable[[int, str], None] | None = None) -> int:
+    """The scripted opening (if `scripted`) then `steps` random calls; returns the calls run.
+
+    Raises Divergence naming the first call where chain and models disagree.
+    """
+    eco = Economy(artifacts)
+    rng = random.Random(seed)
+    opening = list(SCRIPT) if scripted else []
+    calls = 0
+    for step in range(len(opening) + steps):
+        item = opening[step] if step < len(opening) else random_call(rng, eco)
+        if item[0] == "wait":
+            eco.chain.advance_time(item[1])
+            continue
+        name, who, value, args = item  # type: ignore[misc]
+        if "closes" in args:
+            args = {**args, "closes": eco.now() + int(args["closes"])}
+        call = f"{name} by actor {who} with value {value} {args}"
+        if on_step:
+            on_step(step, call)
+        chain_reverted, model_reverted = eco.call(name, who, value, args)
+        calls += 1
+        if chain_reverted != model_reverted:
+            raise Divergence(step, call, f"chain {'reverted' if chain_reverted else 'succeeded'}, "
+                                         f"model {'reverts' if model_reverted else 'succeeds'}")
+        # Every value every few calls and at the end; in between, what the call can have touched.
+        full = step % 6 == 5 or step == len(opening) + steps - 1
+        touched = {who} | {v for k, v in args.items() if k in ("to", "from", "member", "vendor") and v is not None}
+        touched |= {eco.ints.index(x) for x in (eco.stock.read(eco.stock.s.leader[z3.IntVal(args.get("assetId", 0))]),
+                                                eco.stock.read(eco.stock.s.renter[z3.IntVal(args.get("assetId", 0))]))
+                    if x in eco.ints}
+        asset = args.get("assetId", args.get("asset"))
+        if name == "stock.claim":
+            asset = eco.stock.read(eco.stock.s.bidAsset[z3.IntVal(args["bidId"])])
+        for what, on_chain, in_model in eco.compare(None if full else {asset}, None if full else touched | {5}):
+            if on_chain != in_model:
+                raise Divergence(step, call, f"{what}: chain {on_chain}, model {in_model}")
+    return calls
