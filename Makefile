@@ -1,4 +1,5 @@
 # Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+# `make demo` ends with `vc verify` (report in build/verification/).
 # Each creates .venv, installs the package with its dev extras and runs `npm ci`;
 # stamp files make the second run instant.
 
@@ -12,9 +13,10 @@ NPM_STAMP := node_modules/.installed
 
 demo: setup
 	$(BIN)/vc demo
+	$(BIN)/vc verify --out build/verification
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 bench: setup
 	$(BIN)/python scripts/bench_membership.py

@@ -157,7 +157,7 @@ def prove_membership(report: Report, model: Any = cm) -> None:
             return z3.Implies(ok, z3.ForAll([a], z3.Implies(a != caller, s2.shareOf[a] == s.shareOf[a]))), None
         return z3.BoolVal(True), None
 
-    _run(report, "P10", "access (membership): only members attest, never their own claim; join and leave act on the "
+    _run(report, "P10", "access: only members attest, never their own claim; join and leave act on the "
          "caller alone", lambda: prove_rule("P10", p10_rule, MEMBERSHIP, transitions, **common))
 
 
