@@ -18,10 +18,9 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q -n 2
 
+# Gas against the EVM floor and population, throughput per chain: bench-results/ (about 6 minutes).
 bench: setup
-	$(BIN)/python scripts/bench_membership.py
-	$(BIN)/python scripts/bench_auction.py
-	$(BIN)/python scripts/bench_economy.py
+	$(BIN)/python scripts/bench.py --out bench-results
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 

@@ -239,6 +239,8 @@ class AnvilChain(Chain):
         accounts: int = LOCAL_ACCOUNTS,
         block_time: float | None = None,
         startup_timeout: float = 20.0,
+        hardfork: str | None = None,
+        gas_limit: int | None = None,
     ):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -255,6 +257,10 @@ class AnvilChain(Chain):
             args += ["--state", str(state_file)]
         if block_time is not None:
             args += ["--block-time", str(block_time)]
+        if hardfork is not None:  # e.g. "cancun", the contracts' evmVersion, for gas comparable with py-evm
+            args += ["--hardfork", hardfork]
+        if gas_limit is not None:  # larger blocks, for benchmarks that build big populations
+            args += ["--gas-limit", str(gas_limit)]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 30}))
         deadline = time.monotonic() + startup_timeout

@@ -152,5 +152,8 @@ def verify(no_mutants: bool, no_smtchecker: bool, runs: int, steps: int, economy
         sys.exit(1)
 
 
+from vcengine.bench.cli import bench  # noqa: E402  (the bench group imports the helpers above)
+main.add_command(bench)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
