@@ -85,6 +85,12 @@ MUTANTS: list[Mutant] = [
            "", "reclaim before the grace period", ("probe_rental",)),
     Mutant("M19", "P5", "BondSeries.sol", "        if (from != address(0)) _corrections[from] += paidOnValue;\n", "",
            "a bond transfer moves past payments too", ("probe_bonds",)),
+    Mutant("M20", "P5", "CommonStock.sol", "        creditsHeld -= amount;\n        emit Withdrawn(msg.sender, amount);",
+           "        emit Withdrawn(msg.sender, amount);", "a withdrawal leaves the credits counter as it was",
+           ("economy_conformance",)),
+    Mutant("M21", "P10", "CommonStock.sol", "        --_commitments[renter];\n        _assets[assetId].state = AssetState.RentalAuction;",
+           "        _assets[assetId].state = AssetState.RentalAuction;",
+           "a returned asset still binds its renter (who can never leave)", ("economy_conformance",)),
 ]
 
 
@@ -98,6 +104,9 @@ class MutantResult:
     def caught(self) -> bool:
         return self.caught_by is not None
 
+
+#: Mocks only the gas benchmarks use: mutants need not compile them.
+BENCHMARK_MOCKS = ("BidBatcher.sol", "TokenSpreader.sol", "MemberFarm.sol", "ReferenceERC721.sol")
 
 #: Checks that deploy the membership contract alone (its mutants compile only what it imports).
 MEMBERSHIP_ONLY = {"conformance", "abi_nonpayable"}
@@ -114,8 +123,8 @@ def mutated_sources(m: Mutant, root: Path) -> Path:
         (target).mkdir(parents=True)
         shutil.copy(CONTRACTS_DIR / "Commune.sol", target / "Commune.sol")
         shutil.copytree(CONTRACTS_DIR / "interfaces", target / "interfaces")
-    else:
-        shutil.copytree(CONTRACTS_DIR, target)
+    else:  # everything a commune is deployed from; the benchmark-only mocks are left out
+        shutil.copytree(CONTRACTS_DIR, target, ignore=shutil.ignore_patterns(*BENCHMARK_MOCKS))
     path = target / m.file
     text = path.read_text()
     if text.count(m.find) != 1:
@@ -153,7 +162,16 @@ def _check(m: Mutant, artifacts: Any) -> MutantResult:
     from verification.conformance import Divergence, run_conformance
 
     for check in m.checks:
-        if check == "conformance":
+        if check == "economy_conformance":
+            from verification.economy_conformance import run_economy_conformance
+
+            try:
+                run_economy_conformance(0, 0, artifacts=artifacts)
+            except Divergence as exc:
+                return MutantResult(m, check, str(exc))
+            except Exception as exc:  # a mutant may break deployment itself
+                return MutantResult(m, check, f"{type(exc).__name__}: {exc}")
+        elif check == "conformance":
             for seed in range(CONFORMANCE_SEEDS):
                 try:
                     run_conformance(seed, CONFORMANCE_STEPS, artifacts=artifacts)
