@@ -60,8 +60,8 @@ class Chain:
 
     @property
     def is_local(self) -> bool:
-        """True for chains whose accounts are disposable test accounts (tester, anvil)."""
-        return self.name in ("tester", "anvil")
+        """True for chains whose accounts are disposable test accounts (tester, anvil, the local node)."""
+        return self.name in ("tester", "anvil", "local")
 
     def next_nonce(self, address: str) -> int:
         """The nonce for the next transaction of ``address``, tracked locally after the first look-up."""
