@@ -205,8 +205,8 @@ def create_commune(
     """Create a commune through the factory at ``factory``: one transaction. Returns the
     deployment's clients and the ``create`` transaction (its ``CommuneCreated`` event included)."""
     artifacts = artifacts or load_artifacts()
-    _check_params(params)
-    founders = _check_founders(params.founders)
+    check_params(params)
+    founders = check_founders(params.founders)
     factory_client = CommuneFactoryClient(chain, require_address(factory, "factory"), artifacts)
     if not chain.w3.eth.get_code(factory_client.address):
         raise InputError(f"no CommuneFactory at {factory_client.address} on this chain")
@@ -226,7 +226,7 @@ def create_commune(
     return deployment, tx
 
 
-def _check_params(params: CommuneParams) -> None:
+def check_params(params: CommuneParams) -> None:
     require_int(params.labour_threshold, "labour threshold", 1)
     require_int(params.quorum_cap, "quorum cap", 1, 2**24 - 1)
     require_int(params.period_seconds, "period length (seconds)", 1)
@@ -236,7 +236,7 @@ def _check_params(params: CommuneParams) -> None:
     require_int(params.liquidation_reserve_bps, "liquidation reserve (basis points)", 0, 10_000)
 
 
-def _check_founders(founders: list[str]) -> list[str]:
+def check_founders(founders: list[str]) -> list[str]:
     if not founders:
         raise InputError("founders must name at least one address: the initial workers")
     checked = [require_address(f, "founder") for f in founders]
