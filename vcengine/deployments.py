@@ -113,9 +113,13 @@ def open_deployment(chain: Chain, network: str, artifacts: CompileResult, commun
         raise StaleDeployment(f"{record_path(network)} was made on chain id {record.get('chain_id')}, "
                               f"but network {network!r} is chain id {chain.chain_id}: redeploy with "
                               f"`vc deploy --network {network} --force`")
-    addr = {name: entry["address"] for name, entry in record["contracts"].items()}
+    try:
+        addr = {name: require_address(entry["address"], f"{name} address in {record_path(network)}")
+                for name, entry in record["contracts"].items()}
+        params = CommuneParams(**record["params"])
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"{record_path(network)} is not a deployment record ({exc}): redeploy with --force") from None
     _require_code(chain, addr["Commune"], f"the commune recorded in {record_path(network)}", network)
-    params = CommuneParams(**record["params"])
     return Deployment(chain, params, CommuneClient(chain, addr["Commune"], artifacts),
                       ERC20Client(chain, addr["SettlementToken"], artifacts),
                       TreasuryClient(chain, addr["Treasury"], artifacts),
