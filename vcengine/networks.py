@@ -27,7 +27,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from vcengine.chains import Chain, ChainError, RpcChain, TesterChain, local_accounts
+from vcengine.chains import Chain, ChainError, LazyMnemonicAccounts, RpcChain, TesterChain
 from vcengine.client import InputError
 
 #: anvil's chain id, used by ``local`` unless configured otherwise.
@@ -128,7 +128,7 @@ class LocalNodeChain(RpcChain):
 
     def __init__(self, url: str, name: str = "local"):
         super().__init__(url, name=name)
-        self.accounts = local_accounts()
+        self.accounts = LazyMnemonicAccounts()  # type: ignore[assignment]
 
     def advance_time(self, seconds: int) -> int:
         self.w3.provider.make_request("evm_increaseTime", [max(1, seconds)])
