@@ -217,8 +217,8 @@ class Session:
 def _console() -> Console:
     """stdout for people; not a terminal (a pipe, a test) gets wide lines so tables are not cut."""
     console = Console(highlight=False, soft_wrap=True)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console.width = 200
+    if not console.is_terminal:
+        console.width = max(console.width, 200)
     return console
 
 

@@ -16,10 +16,15 @@ def members_of(s: Session) -> list[tuple[str, int]]:
     """(member, share id) of every current member, from the membership contract's events."""
     d = s.deployment
     commune = d.commune.contract
+    start = 0
+    if s._commune_address is None:  # the recorded deployment block: nothing happened before it
+        from vcengine.deployments import load_record
+
+        start = int(load_record(s.network.name).get("block", 0))
     current: dict[str, int] = {}
     logs = []
     for event in (commune.events.MemberJoined, commune.events.MemberLeft):
-        for log in event().get_logs(from_block=0):
+        for log in event().get_logs(from_block=start):
             logs.append((log["blockNumber"], log["logIndex"], log["event"], log["args"]))
     for _, _, name, args in sorted(logs, key=lambda x: (x[0], x[1])):
         if name == "MemberJoined":
