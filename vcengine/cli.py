@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import click
 from rich.console import Console
+from requests.exceptions import RequestException
 from rich.markup import escape
 
 from vcengine.chains import ChainError, connect
@@ -64,6 +65,10 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except CompilerError as exc:
             err.print(f"[red]compile error:[/]\n" + escape("\n".join(exc.messages)))
             fail(1, "compile", "\n".join(exc.messages))
+        except (ConnectionError, RequestException) as exc:  # the node went away mid-command
+            message = f"lost the connection to the node: {exc}. Nothing more was sent; check it with `vc node status`"
+            err.print(f"[red]error:[/] {escape(message)}")
+            fail(2, "chain", message)
 
     return wrapper
 
