@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,8 @@ class Chain:
 
     @property
     def is_local(self) -> bool:
-        """True for chains whose accounts are disposable test accounts (tester, anvil)."""
-        return self.name in ("tester", "anvil")
+        """True for chains whose accounts are disposable test accounts (tester, anvil, the local node)."""
+        return self.name in ("tester", "anvil", "local")
 
     def next_nonce(self, address: str) -> int:
         """The nonce for the next transaction of ``address``, tracked locally after the first look-up."""
@@ -223,6 +224,35 @@ def local_accounts(n: int = LOCAL_ACCOUNTS, mnemonic: str = ANVIL_MNEMONIC) -> l
     """The first ``n`` accounts of ``mnemonic`` on the standard Ethereum derivation path."""
     Account.enable_unaudited_hdwallet_features()
     return [Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{i}") for i in range(n)]
+
+
+class LazyMnemonicAccounts(Sequence[LocalAccount]):
+    """Like :func:`local_accounts`, but each key is derived when first used (a derivation costs
+    about 35 ms; a command line that signs with one test account should not pay for twenty)."""
+
+    def __init__(self, n: int = LOCAL_ACCOUNTS, mnemonic: str = ANVIL_MNEMONIC):
+        self._n = n
+        self._mnemonic = mnemonic
+        self._seed: bytes | None = None
+        self._cache: dict[int, LocalAccount] = {}
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._n))]
+        if index < 0:
+            index += self._n
+        if not 0 <= index < self._n:
+            raise IndexError(f"test account index {index} out of range 0..{self._n - 1}")
+        if index not in self._cache:
+            from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
+
+            if self._seed is None:
+                self._seed = seed_from_mnemonic(self._mnemonic, "")
+            self._cache[index] = Account.from_key(key_from_seed(self._seed, f"m/44'/60'/0'/0/{index}"))
+        return self._cache[index]
 
 
 class AnvilChain(Chain):

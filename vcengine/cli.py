@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 import click
 from rich.console import Console
+from requests.exceptions import RequestException
+from rich.markup import escape
 
 from vcengine.chains import ChainError, connect
 from vcengine.client import ContractReverted, InputError
@@ -31,27 +33,59 @@ def emit_json(obj: dict[str, Any]) -> None:
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the engine's exceptions into one clear message and the documented exit status."""
+    """Turn the engine's exceptions into one clear message and the documented exit status.
+
+    With ``--json`` the failure is also the JSON last line: ``{"ok": false, "error": ..., "kind": ...}``.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        err = Console(stderr=True)
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        as_json = bool(kwargs.get("as_json"))
+
+        def fail(status: int, kind: str, message: str, extra: dict[str, Any] | None = None) -> None:
+            if as_json:
+                emit_json({"ok": False, "kind": kind, "error": message, **(extra or {})})
+            sys.exit(status)
+
         try:
             return fn(*args, **kwargs)
         except InputError as exc:
-            err.print(f"[red]error:[/] {exc}")
-            sys.exit(2)
+            err.print(f"[red]error:[/] {escape(str(exc))}")
+            fail(2, "bad_input", str(exc))
         except ContractReverted as exc:
-            err.print(f"[red]refused:[/] {exc}")
-            sys.exit(1)
+            why = explain_error(exc.name)
+            err.print(f"[red]refused:[/] {escape(str(exc))}" + (f"\n  {escape(why)}" if why else ""))
+            fail(1, "reverted", str(exc), {"revert": {"contract": exc.contract, "function": exc.function,
+                                                      "name": exc.name, "args": exc.args_dict, "why": why,
+                                                      "tx_hash": exc.tx_hash}})
         except (ChainError, CompilerNotFound) as exc:
-            err.print(f"[red]error:[/] {exc}")
-            sys.exit(2)
+            err.print(f"[red]error:[/] {escape(str(exc))}")
+            fail(2, "chain", str(exc))
         except CompilerError as exc:
-            err.print(f"[red]compile error:[/]\n" + "\n".join(exc.messages))
-            sys.exit(1)
+            err.print(f"[red]compile error:[/]\n" + escape("\n".join(exc.messages)))
+            fail(1, "compile", "\n".join(exc.messages))
+        except (ConnectionError, RequestException) as exc:  # the node went away mid-command
+            message = f"lost the connection to the node: {exc}. Nothing more was sent; check it with `vc node status`"
+            err.print(f"[red]error:[/] {escape(message)}")
+            fail(2, "chain", message)
 
     return wrapper
+
+
+def explain_error(name: str) -> str:
+    """The NatSpec notice of custom error ``name`` (``Thrown when ...``), in plain words, or ""."""
+    if not name:
+        return "The call was refused without a reason (for example, ETH sent to a contract that accepts none)."
+    try:
+        artifacts = load_artifacts()
+    except Exception:  # explaining must never hide the error itself
+        return ""
+    for artifact in artifacts.artifacts.values():
+        for signature, docs in (artifact.userdoc.get("errors") or {}).items():
+            if signature.split("(")[0] == name and docs and docs[0].get("notice"):
+                return docs[0]["notice"]
+    return ""
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on the last line of stdout.")
@@ -64,10 +98,44 @@ chain_option = click.option(
 )
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose command modules are imported only when used (``vc --help`` stays fast)."""
+
+    LAZY = {
+        "node": "vcengine.commands.node:node",
+        "accounts": "vcengine.commands.accounts:accounts",
+        "deploy": "vcengine.commands.deploy:deploy",
+        "labour": "vcengine.commands.labour:labour",
+        "assets": "vcengine.commands.assets:assets",
+        "payout": "vcengine.commands.money:payout",
+        "bonds": "vcengine.commands.money:bonds",
+        "balance": "vcengine.commands.money:balance",
+        "faucet": "vcengine.commands.money:faucet",
+        "status": "vcengine.commands.status:status",
+        "keeper": "vcengine.commands.keeper:keeper",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.LAZY))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.LAZY:
+            import importlib
+
+            module, attr = self.LAZY[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup)
 @click.version_option(package_name="vcengine")
 def main() -> None:
-    """Venture commune engine: deploy and run a commune owned equally by its workers."""
+    """Venture commune engine: deploy and run a commune owned equally by its workers.
+
+    Networks: --network tester (embedded, lives in this process only), local (`vc node start`), or
+    any name from vc.toml; VC_NETWORK sets the default. Exit status: 0 ok, 1 the chain refused,
+    2 bad input (nothing was sent).
+    """
 
 
 @main.command()

@@ -19,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from web3.utils.address import get_create_address
 
 from vcengine.chains import Chain
-from vcengine.client import InputError, TxResult, require_address, require_int
+from vcengine.client import ContractClient, InputError, TxResult, require_address, require_int
 from vcengine.commune import CommuneClient
 from vcengine.compiler import CompileResult, load_artifacts
 from vcengine.stock import CommonStockClient
@@ -147,6 +147,102 @@ def deploy_commune(
     if (treasury.address, stock.address) != (treasury_at, stock_at):  # pragma: no cover - constructors revert first
         raise InputError(f"deployment addresses differ from their prediction: {treasury.address}, {stock.address}")
     return Deployment(chain, params, commune, token, treasury, stock, implementation.address, gas)
+
+
+class CommuneFactoryClient(ContractClient):
+    """``CommuneFactory``: a complete commune (membership, treasury, common stock) in one transaction."""
+
+    CONTRACT = "CommuneFactory"
+
+    def series_implementation(self) -> str:
+        return self.call("seriesImplementation")
+
+    def predict(self) -> tuple[str, str, str]:
+        """Addresses the next ``create`` gives the commune, its treasury and its common stock."""
+        return tuple(self.call("predict"))  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class FactoryDeployment:
+    """A factory, its three deployers and the shared bond series implementation, with their gas."""
+
+    factory: str
+    deployers: dict[str, str]
+    series_implementation: str
+    gas: dict[str, int]
+
+
+def _client_class(name: str) -> type[ContractClient]:
+    """A plain client class for contract ``name`` (deployers need no typed methods)."""
+    return type(f"{name}Client", (ContractClient,), {"CONTRACT": name})
+
+
+def deploy_factory(chain: Chain, deployer: LocalAccount, artifacts: CompileResult | None = None) -> FactoryDeployment:
+    """Deploy a :class:`CommuneFactory` with its deployers and bond series implementation (five
+    transactions, once per chain; anyone may then create communes with it)."""
+    artifacts = artifacts or load_artifacts()
+    gas: dict[str, int] = {}
+    deployed: dict[str, str] = {}
+    for name in ("CommuneDeployer", "TreasuryDeployer", "StockDeployer", "BondSeries"):
+        client = _client_class(name).deploy(chain, deployer, artifacts=artifacts)
+        gas[name] = _gas(client.deploy_receipt)
+        deployed[name] = client.address
+    factory = CommuneFactoryClient.deploy(chain, deployer, deployed["CommuneDeployer"], deployed["TreasuryDeployer"],
+                                          deployed["StockDeployer"], deployed["BondSeries"], artifacts=artifacts)
+    gas["CommuneFactory"] = _gas(factory.deploy_receipt)
+    series = deployed.pop("BondSeries")
+    return FactoryDeployment(factory.address, deployed, series, gas)
+
+
+def create_commune(
+    chain: Chain,
+    sender: LocalAccount,
+    params: CommuneParams,
+    factory: str,
+    token_address: str,
+    artifacts: CompileResult | None = None,
+) -> tuple[Deployment, TxResult]:
+    """Create a commune through the factory at ``factory``: one transaction. Returns the
+    deployment's clients and the ``create`` transaction (its ``CommuneCreated`` event included)."""
+    artifacts = artifacts or load_artifacts()
+    check_params(params)
+    founders = check_founders(params.founders)
+    factory_client = CommuneFactoryClient(chain, require_address(factory, "factory"), artifacts)
+    if not chain.w3.eth.get_code(factory_client.address):
+        raise InputError(f"no CommuneFactory at {factory_client.address} on this chain")
+    token = ERC20Client(chain, require_address(token_address, "settlement token"), artifacts)
+    if not chain.w3.eth.get_code(token.address):
+        raise InputError(f"settlement token {token.address} has no code on this chain: is it the right network?")
+    config = (params.name, params.symbol, founders, params.labour_threshold, params.quorum_cap, token.address,
+              (params.period_seconds, params.grace_seconds, params.sale_seconds, params.rate_cap_bps,
+               params.liquidation_reserve_bps))
+    tx = factory_client.transact("create", config, sender=sender)
+    created = tx.event("CommuneCreated").args
+    commune = CommuneClient(chain, created["commune"], artifacts)
+    treasury = TreasuryClient(chain, created["treasury"], artifacts)
+    stock = CommonStockClient(chain, created["stock"], artifacts)
+    deployment = Deployment(chain, params, commune, token, treasury, stock,
+                            factory_client.series_implementation(), {"CommuneFactory.create": tx.gas_used})
+    return deployment, tx
+
+
+def check_params(params: CommuneParams) -> None:
+    require_int(params.labour_threshold, "labour threshold", 1)
+    require_int(params.quorum_cap, "quorum cap", 1, 2**24 - 1)
+    require_int(params.period_seconds, "period length (seconds)", 1)
+    require_int(params.grace_seconds, "grace period (seconds)", 0)
+    require_int(params.sale_seconds, "sale length (seconds)", 1)
+    require_int(params.rate_cap_bps, "rate cap (basis points per period)", 0, 4_095)
+    require_int(params.liquidation_reserve_bps, "liquidation reserve (basis points)", 0, 10_000)
+
+
+def check_founders(founders: list[str]) -> list[str]:
+    if not founders:
+        raise InputError("founders must name at least one address: the initial workers")
+    checked = [require_address(f, "founder") for f in founders]
+    if len(set(checked)) != len(checked):
+        raise InputError(f"founders must be distinct, got {founders}")
+    return checked
 
 
 def _gas(result: TxResult | None) -> int:
