@@ -113,7 +113,8 @@ def test_vc_verify_proves_everything_and_catches_every_mutant(tmp_path):
     assert [p["id"] for p in report["properties"]] == [f"P{i}" for i in range(1, 11)]
     assert all(p["status"] == "proved" and p["name"] and p["seconds"] >= 0 for p in report["properties"])
     assert all(c["ok"] and not c["missing"] for c in report["coverage"].values())
-    assert set(report["coverage"]) == {"Commune", "Treasury", "BondSeries", "CommonStock"}
+    assert set(report["coverage"]) == {"Commune", "Treasury", "BondSeries", "CommonStock", "CommuneFactory",
+                                       "CommuneDeployer", "TreasuryDeployer", "StockDeployer"}
     assert report["conformance"]["ok"] and report["conformance"]["calls"] > 20
     assert set(report["conformance"]["systems"]) == {"Commune", "CommonStock+Treasury+BondSeries"}
     assert report["mutants"]["total"] == len(MUTANTS) == report["mutants"]["killed"]
@@ -121,7 +122,7 @@ def test_vc_verify_proves_everything_and_catches_every_mutant(tmp_path):
     # The same report, written for auditors.
     assert json.loads((tmp_path / "verification-report.json").read_text())["properties"] == report["properties"]
     markdown = (tmp_path / "verification-report.md").read_text()
-    assert "| P1 | one share per member | Commune (10/10) | proved |" in markdown
+    assert "| P1 | one share per member | Commune (10/10), CommuneFactory (2/2), " in markdown
     assert "| P6 | bondholders paid first | CommonStock (13/13) | proved |" in markdown
 
 

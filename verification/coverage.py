@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from verification import commune_model, money_model, stock_model
+from verification import commune_model, factory_model, money_model, stock_model
 
 #: Contract -> the model transitions that describe it.
 MODELS: dict[str, set[str]] = {
@@ -18,6 +18,7 @@ MODELS: dict[str, set[str]] = {
     "Treasury": {t.name for t in money_model.TREASURY_TRANSITIONS},
     "BondSeries": {t.name for t in money_model.SERIES_TRANSITIONS},
     "CommonStock": {t.name for t in stock_model.TRANSITIONS},
+    **{contract: {t.name for t in ts} for contract, ts in factory_model.TRANSITIONS.items()},
 }
 
 

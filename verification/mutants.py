@@ -105,8 +105,10 @@ class MutantResult:
         return self.caught_by is not None
 
 
-#: Mocks only the gas benchmarks use: mutants need not compile them.
-BENCHMARK_MOCKS = ("BidBatcher.sol", "TokenSpreader.sol", "MemberFarm.sol", "ReferenceERC721.sol")
+#: What the mutants' checks never deploy (the benchmarks' mocks, the factory: probes and conformance
+#: deploy the contracts directly), so their builds leave it out.
+NOT_DEPLOYED = ("BidBatcher.sol", "TokenSpreader.sol", "MemberFarm.sol", "ReferenceERC721.sol", "CommuneFactory.sol",
+                "factory", "ICommuneFactoryErrors.sol")
 
 #: Checks that deploy the membership contract alone (its mutants compile only what it imports).
 MEMBERSHIP_ONLY = {"conformance", "abi_nonpayable"}
@@ -123,8 +125,8 @@ def mutated_sources(m: Mutant, root: Path) -> Path:
         (target).mkdir(parents=True)
         shutil.copy(CONTRACTS_DIR / "Commune.sol", target / "Commune.sol")
         shutil.copytree(CONTRACTS_DIR / "interfaces", target / "interfaces")
-    else:  # everything a commune is deployed from; the benchmark-only mocks are left out
-        shutil.copytree(CONTRACTS_DIR, target, ignore=shutil.ignore_patterns(*BENCHMARK_MOCKS))
+    else:  # everything a commune is deployed from
+        shutil.copytree(CONTRACTS_DIR, target, ignore=shutil.ignore_patterns(*NOT_DEPLOYED))
     path = target / m.file
     text = path.read_text()
     if text.count(m.find) != 1:

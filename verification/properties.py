@@ -98,6 +98,52 @@ def _run(report: Report, prop: str, statement: str, fn: Callable[[], tuple[int, 
         report.results.append(Result(prop, statement, False, 0.0, 0, detail=f"solver gave up: {exc}"))
 
 
+FACTORY_INVARIANT: list[Clause] = [
+    Clause("nonceIsCreatedPlusOne", None,
+           lambda s, _: z3.And(*[getattr(s, f"{w}Nonce") == getattr(s, f"{w}Created") + 1 for w in ("commune", "treasury", "stock")]),
+           "each deployer's account nonce is its count of contracts created plus one (the factory's prediction)"),
+    Clause("countsNonNegative", None,
+           lambda s, _: z3.And(s.communeCreated >= 0, s.treasuryCreated >= 0, s.stockCreated >= 0),
+           "the counts are never negative"),
+]
+
+
+def prove_factory_wiring() -> tuple[int, float]:
+    """Induction over the factory and its deployers: the prediction `created + 1` is always the
+    deployer's nonce, so `create` never misnames a contract, and each commune is created at the
+    address it was named by."""
+    from verification import factory_model as fm
+
+    transitions = [cm.Transition(f"{contract}.{t.name}", t.params, t.reverts, t.post)
+                   for contract, ts in fm.TRANSITIONS.items() for t in ts]
+
+    def describe(model, s, s2, w):
+        return "  " + ", ".join(f"{n} {show(model, getattr(s, n))} -> {show(model, getattr(s2, n))}"
+                                for n in s.__dataclass_fields__)
+
+    common = dict(fresh=fm.FactoryState.fresh, step=fm.step, assumptions=z3.BoolVal(True), describe=describe)
+    n1, t1 = prove_invariant("P1", FACTORY_INVARIANT, [("fresh deployers", lambda: (fm.initial(), z3.BoolVal(True)))],
+                             transitions, **common)
+
+    def wired(t, s, s2, caller, value, reverts):
+        if not t.name.endswith(".create"):
+            return z3.BoolVal(True), None
+        ok = z3.Not(reverts)
+        return z3.Implies(z3.And(ok, *[fm.COMMUNE_OK, fm.TREASURY_OK, fm.STOCK_OK, fm.TOKEN_HAS_CODE]),
+                          s2.predicted == s2.created), None
+
+    # and `create` succeeds whenever the token has code and the constructors accept their arguments:
+    def live(t, s, s2, caller, value, reverts):
+        if not t.name.endswith(".create"):
+            return z3.BoolVal(True), None
+        inputs_ok = z3.And(value == 0, fm.COMMUNE_OK, fm.TREASURY_OK, fm.STOCK_OK, fm.TOKEN_HAS_CODE)
+        return z3.Implies(inputs_ok, z3.Not(reverts)), None
+
+    n2, t2 = prove_rule("P1", wired, FACTORY_INVARIANT, transitions, **common)
+    n3, t3 = prove_rule("P1", live, FACTORY_INVARIANT, transitions, **common)
+    return n1 + n2 + n3, t1 + t2 + t3
+
+
 def membership_transitions(model: Any = cm) -> list:
     return list(model.TRANSITIONS)
 
@@ -114,7 +160,14 @@ def prove_membership(report: Report, model: Any = cm) -> None:
         n2, t2 = prove_invariant("P1", MEMBERSHIP, inits, transitions, **common)
         return n1 + n2, t1 + t2
 
-    _run(report, "P1", "one share per member: every address holds 0 or 1 share; shares outstanding = members", p1)
+    def p1_with_factory() -> tuple[int, float]:
+        n1, t1 = p1()
+        n2, t2 = prove_factory_wiring()
+        return n1 + n2, t1 + t2
+
+    _run(report, "P1", "one share per member: every address holds 0 or 1 share; shares outstanding = members; "
+         "the factory creates each commune through the same constructor, wired to the addresses it predicted",
+         p1_with_factory)
 
     def p2_rule(t, s, s2, caller, value, reverts):
         i = z3.Int("share")
