@@ -113,6 +113,7 @@ class LazyGroup(click.Group):
         "faucet": "vcengine.commands.money:faucet",
         "status": "vcengine.commands.status:status",
         "keeper": "vcengine.commands.keeper:keeper",
+        "bench": "vcengine.bench.cli:bench",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -219,9 +220,6 @@ def verify(no_mutants: bool, no_smtchecker: bool, runs: int, steps: int, economy
     if not report.ok:
         sys.exit(1)
 
-
-from vcengine.bench.cli import bench  # noqa: E402  (the bench group imports the helpers above)
-main.add_command(bench)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,4 +1,4 @@
-"""``vc bench`` (registered by ``vcengine.cli``): gas against the EVM floor, gas against population, and throughput per chain.
+"""``vc bench`` (loaded by ``vcengine.cli`` when used): gas against the EVM floor, gas against population, and throughput per chain.
 
     vc bench gas [--sizes 10,100,1000] [--chain auto|tester|anvil] [--json] [--out DIR]
     vc bench throughput [--rounds 100] [--chains tester,anvil] [--json] [--out DIR]
@@ -7,36 +7,16 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-# vcengine.cli registers this group at its end, and `python -m vcengine.cli` runs it as __main__,
-# so this module must not import vcengine.cli while loading: its helpers are reached at call time.
-json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on the last line of stdout.")
-
-
-def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """vcengine.cli.handle_errors, resolved when the command runs."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from vcengine.cli import handle_errors as handle
-
-        return handle(fn)(*args, **kwargs)
-
-    return wrapper
-
-
-def emit_json(obj: dict[str, Any]) -> None:
-    from vcengine.cli import emit_json as emit
-
-    emit(obj)
+# Loaded by vcengine.cli's lazy group once the root module is complete, like every command group.
+from vcengine.cli import emit_json, handle_errors, json_option
 
 DEFAULT_SIZES = "10,100,1000"
 ALL_SIZES = "10,100,1000,10000"
