@@ -115,6 +115,10 @@ def verify(artifacts: Any, say: Callable[[str], None] = lambda _: None, conforma
 
     start = time.monotonic()
     report = VerifyReport()
+    if mutants:  # compiled and checked in the background while the proofs and conformance run
+        from verification.mutants import start_mutants
+
+        mutant_results = start_mutants()
     say("Proofs (Z3, induction over every function, any number of members):")
     for r in prove_all().results:
         report.proofs.append({"property": r.prop, "statement": r.statement, "proved": r.proved,
@@ -150,10 +154,8 @@ def verify(artifacts: Any, say: Callable[[str], None] = lambda _: None, conforma
             f"{'agree' if divergence is None else 'DIVERGE'} after {calls} calls"
             + (f": {divergence}" if divergence else ""))
     if mutants:
-        from verification.mutants import run_mutants
-
         say("Mutants (each a small edit of the real sources that breaks one property):")
-        for r in run_mutants():
+        for r in mutant_results():
             m = r.mutant
             report.mutants.append({"id": m.id, "property": m.prop, "file": m.file, "description": m.description,
                                    "caught_by": r.caught_by, "detail": r.detail})
