@@ -10,12 +10,13 @@ the chain (views) must equal the model's.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import z3
 
 from verification import commune_model as cm
+from verification.terms import step
 
 ACTORS = 6
 FOUNDERS = 3
@@ -33,38 +34,37 @@ class Divergence(Exception):
         return f"step {self.step}: {self.call}: {self.what}"
 
 
-def _concrete(term: Any) -> Any:
+def concrete(term: Any) -> Any:
+    """A closed Z3 term's Python value (int, address as int, bool)."""
     value = z3.simplify(term)
-    if z3.is_int_value(value):
-        return value.as_long()
-    if z3.is_bv_value(value):
+    if z3.is_int_value(value) or z3.is_bv_value(value):
         return value.as_long()
     if z3.is_true(value):
         return True
     if z3.is_false(value):
         return False
-    return value
+    raise ValueError(f"not concrete: {value}")
 
 
-class ModelRunner:
-    """Applies concrete calls to the Z3 model and reads concrete values back."""
+@dataclass
+class Concrete:
+    """One model at a concrete state: applies calls with concrete arguments, reads values back.
 
-    def __init__(self, founders: list[int]):
-        s = cm.empty()
-        for f in founders:
-            s = cm.admit(s, z3.BitVecVal(f, 160))
-        self.s = s.map(lambda _, v: z3.simplify(v))
-        self.fixed = [(cm.THRESHOLD, z3.IntVal(THRESHOLD)), (cm.QUORUM_CAP, z3.IntVal(QUORUM_CAP))]
+    `fixed` substitutes the model's symbolic parameters, `funs` its uninterpreted functions (the
+    calls out of the contract), and `args` of each call its arguments and inputs.
+    """
 
+    transitions: list
+    s: Any
+    fixed: list = field(default_factory=list)
+    funs: list = field(default_factory=list)
 
-    def apply(self, name: str, caller: int, value: int, args: dict[str, Any]) -> bool:
-        """Apply the call; returns whether the model reverts."""
-        t = next(t for t in cm.TRANSITIONS if t.name == name)
-        caller_t = z3.BitVecVal(caller, 160)
-        reverts, s2 = cm.step(t, self.s, caller_t, z3.IntVal(value))
+    def apply(self, name: str, caller: int, value: int, args: dict[z3.ExprRef, Any]) -> bool:
+        """Apply the call; returns whether the model reverts (a reverting call changes nothing)."""
+        t = next(t for t in self.transitions if t.name == name)
+        reverts, s2 = step(t, self.s, z3.BitVecVal(caller, 160), z3.IntVal(value))
         subs = list(self.fixed)
-        for key, var in t.params.items():
-            raw = args.get(key, 0)
+        for var, raw in args.items():
             if var.sort() == cm.Addr:
                 subs.append((var, z3.BitVecVal(raw, 160)))
             elif var.sort() == z3.BoolSort():
@@ -72,17 +72,36 @@ class ModelRunner:
             else:
                 subs.append((var, z3.IntVal(raw)))
 
-        def concretize(term: z3.ExprRef) -> z3.ExprRef:
+        def fix(term: z3.ExprRef) -> z3.ExprRef:
             term = z3.substitute(term, *subs)
-            # Membership-only commune: no common stock, so nobody has commitments.
-            return z3.simplify(z3.substitute_funs(term, (cm.COMMITTED, z3.BoolVal(False))))
+            if self.funs:
+                term = z3.substitute_funs(term, *self.funs)
+            return z3.simplify(term)
 
-        did_revert = z3.is_true(concretize(reverts))
-        self.s = s2.map(lambda _, v: concretize(v))
-        return did_revert
+        reverted = concrete(fix(reverts))
+        if not reverted:
+            self.s = s2.map(lambda _, v: fix(v))
+        return reverted
 
     def read(self, term: z3.ExprRef) -> Any:
-        return _concrete(term)
+        return concrete(term)
+
+
+class ModelRunner(Concrete):
+    """The membership model, from its founders, with arguments given by name."""
+
+    def __init__(self, founders: list[int]):
+        s = cm.empty()
+        for f in founders:
+            s = cm.admit(s, z3.BitVecVal(f, 160))
+        # Membership-only commune: no common stock, so nobody has commitments.
+        super().__init__(cm.TRANSITIONS, s.map(lambda _, v: z3.simplify(v)),
+                         [(cm.THRESHOLD, z3.IntVal(THRESHOLD)), (cm.QUORUM_CAP, z3.IntVal(QUORUM_CAP))],
+                         [(cm.COMMITTED, z3.BoolVal(False))])
+
+    def apply(self, name: str, caller: int, value: int, args: dict[str, Any]) -> bool:  # type: ignore[override]
+        t = next(t for t in cm.TRANSITIONS if t.name == name)
+        return super().apply(name, caller, value, {var: args.get(key, 0) for key, var in t.params.items()})
 
 
 def random_calls(rng: random.Random, claims: int, model: "ModelRunner | None" = None,

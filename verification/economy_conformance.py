@@ -22,66 +22,18 @@ contract's token balance must equal the model's.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import z3
 
 from verification import money_model as mm
 from verification import stock_model as sm
-from verification.conformance import Divergence
+from verification.conformance import Concrete, Divergence
 
 PERIOD, GRACE, SALE, RATE_CAP, RESERVE = 1_000, 300, 200, 1_000, 5_000
 FOUNDERS = 3  # actors 0-2 are members
 ACTORS = 6  # 3 and 4 are outside bidders; 5 is the vendor, who never approves the stock
 BIG = 10**12
-
-
-def concrete(term: Any) -> Any:
-    value = z3.simplify(term)
-    if z3.is_int_value(value) or z3.is_bv_value(value):
-        return value.as_long()
-    if z3.is_true(value):
-        return True
-    if z3.is_false(value):
-        return False
-    raise ValueError(f"not concrete: {value}")
-
-
-@dataclass
-class Concrete:
-    """One model at a concrete state: applies calls with concrete arguments, reads values back."""
-
-    transitions: list
-    s: Any
-    fixed: list = field(default_factory=list)  # (constant, value) substitutions
-    funs: list = field(default_factory=list)  # (function, body) substitutions
-
-    def apply(self, name: str, caller: int, value: int, args: dict[z3.ExprRef, Any]) -> bool:
-        t = next(t for t in self.transitions if t.name == name)
-        reverts, s2 = sm.step(t, self.s, z3.BitVecVal(caller, 160), z3.IntVal(value))
-        subs = list(self.fixed)
-        for var, raw in args.items():
-            if var.sort() == sm.Addr:
-                subs.append((var, z3.BitVecVal(raw, 160)))
-            elif var.sort() == z3.BoolSort():
-                subs.append((var, z3.BoolVal(bool(raw))))
-            else:
-                subs.append((var, z3.IntVal(raw)))
-
-        def fix(term: z3.ExprRef) -> z3.ExprRef:
-            term = z3.substitute(term, *subs)
-            if self.funs:
-                term = z3.substitute_funs(term, *self.funs)
-            return z3.simplify(term)
-
-        reverted = concrete(fix(reverts))
-        if not reverted:
-            self.s = s2.map(lambda _, v: fix(v))
-        return reverted
-
-    def read(self, term: z3.ExprRef) -> Any:
-        return concrete(term)
 
 
 def repays(principal: int, rate: int, rent: int, periods: int) -> bool:

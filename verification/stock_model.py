@@ -229,6 +229,16 @@ class Call:
         self.revert_if(z3.Not(PULL_OK))
         self.set(held=self.s.held + amount)
 
+    def branch(self) -> "Call":
+        """A copy to run one side of an `if` on (it starts from this call's state, reverting never)."""
+        return Call(self.s, self.caller, z3.IntVal(0))
+
+    def choose(self, cond: Any, yes: "Call", no: "Call") -> None:
+        """Join two branches: `yes` where `cond` holds, `no` elsewhere, with each side's reverts."""
+        self.reverts += [z3.And(cond, z3.Or(False, *yes.reverts[1:])),
+                         z3.And(z3.Not(cond), z3.Or(False, *no.reverts[1:]))]
+        self.s = yes.s.map(lambda name, v: ite(cond, v, getattr(no.s, name)))
+
     def done(self) -> tuple[z3.BoolRef, StockState]:
         return z3.Or(*self.reverts), self.s
 
@@ -362,10 +372,10 @@ def _settle(s, caller, value):
     c.revert_if(z3.And(subscribed, z3.Or(BOOK_RATE < 0, BOOK_RATE > RATE_CAP, BOOK_BELOW < 0, BOOK_BELOW >= price,
                                          BOOK_TICK_TOTAL < price - BOOK_BELOW, BOOK_TICK_TOTAL > s.escrowed[a])))
     cleared = z3.And(subscribed, REPAYS)
-    failed = Call(c.s, caller, z3.IntVal(0))
+    failed = c.branch()
     failed.store("state", a, con(S["Failed"]))
     failed.commit(s.requester[a], -1)
-    ok = Call(c.s, caller, z3.IntVal(0))
+    ok = c.branch()
     ok.store("clearingRateBps", a, BOOK_RATE)
     ok.store("marginNeed", a, price - BOOK_BELOW)
     ok.store("marginTotal", a, BOOK_TICK_TOTAL)
@@ -378,9 +388,8 @@ def _settle(s, caller, value):
     ok.set(creditsHeld=ok.s.creditsHeld + price)
     ok.credit(s.vendor[a], price)
     start_rental(ok, a, s.requester[a], s.rentPerPeriod[a], s.periods[a], con(0))
-    c.reverts += [z3.And(cleared, z3.Or(*ok.reverts[1:])), z3.And(z3.Not(cleared), z3.Or(*failed.reverts[1:]))]
-    c.reverts.append(z3.And(cleared, SERIES == ZERO_ADDR))  # a clone always has an address
-    c.s = ok.s.map(lambda name, v: ite(cleared, v, getattr(failed.s, name)))
+    ok.revert_if(SERIES == ZERO_ADDR)  # a clone always has an address
+    c.choose(cleared, ok, failed)
     return c.done()
 
 
@@ -461,18 +470,16 @@ def _settle_rental(s, caller, value):
     a = ASSET
     c.revert_if(z3.Or(s.state[a] != S["RentalAuction"], NOW < s.closesAt[a]))
     winner, rent, periods = s.leader[a], s.saleAmount[a], s.salePeriods[a]
-    none = Call(c.s, caller, z3.IntVal(0))
+    none = c.branch()
     none.store("state", a, con(S["Liquidation"]))
     none.store("closesAt", a, NOW + SALE)
-    won = Call(c.s, caller, z3.IntVal(0))
+    won = c.branch()
     won.sale_escrow(a, lambda: _delete_sale(won, a))
     won.store("state", a, con(S["Rented"]))
     start_rental(won, a, winner, rent, periods, con(1))
     won.sub("escrowHeld", rent)
     pay_rent(won, a, rent, from_escrow=True)
-    has = winner != ZERO_ADDR
-    c.reverts += [z3.And(has, z3.Or(*won.reverts[1:]))]
-    c.s = won.s.map(lambda name, v: ite(has, v, getattr(none.s, name)))
+    c.choose(winner != ZERO_ADDR, won, none)
     return c.done()
 
 
@@ -498,9 +505,9 @@ def _settle_liquidation(s, caller, value):
     a = ASSET
     c.revert_if(z3.Or(s.state[a] != S["Liquidation"], NOW < s.closesAt[a]))
     buyer, proceeds = s.leader[a], s.saleAmount[a]
-    none = Call(c.s, caller, z3.IntVal(0))
+    none = c.branch()
     none.store("closesAt", a, NOW + SALE)
-    sold = Call(c.s, caller, z3.IntVal(0))
+    sold = c.branch()
     sold.sale_escrow(a, lambda: _delete_sale(sold, a))
     sold.store("state", a, con(S["Liquidated"]))
     sold.store("titleHolder", a, buyer)
@@ -512,9 +519,7 @@ def _settle_liquidation(s, caller, value):
              principal=ite(short, z3.Store(sold.s.principal, a, con(0)), sold.s.principal),
              interestOwed=ite(short, z3.Store(sold.s.interestOwed, a, con(0)), sold.s.interestOwed))
     sold.pay_out(to_bonds, proceeds - to_bonds, from_escrow=True)
-    has = buyer != ZERO_ADDR
-    c.reverts += [z3.And(has, z3.Or(*sold.reverts[1:]))]
-    c.s = sold.s.map(lambda name, v: ite(has, v, getattr(none.s, name)))
+    c.choose(buyer != ZERO_ADDR, sold, none)
     return c.done()
 
 
