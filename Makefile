@@ -18,7 +18,7 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q -n 2
 
-# Gas against the EVM floor and population, throughput per chain: bench-results/ (about 6 minutes).
+# Gas against the EVM floor and population, throughput per chain: bench-results/ (about 4 minutes).
 bench: setup
 	$(BIN)/python scripts/bench.py --out bench-results
 
