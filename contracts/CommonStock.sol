@@ -162,6 +162,11 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
     /// @notice Highest rate cap a commune may set (bounds the settlement scan of the rate book).
     uint256 public constant MAX_RATE_CAP_BPS = 4_095;
 
+    /// @notice Longest period, grace period or sale a commune may set: 100 years, in seconds. It keeps
+    /// every due time and closing time far inside uint64, so no rental can become impossible to
+    /// reclaim and no sale can close at once through an overflow.
+    uint256 public constant MAX_DURATION_SECONDS = 100 * 365 days;
+
     /// @notice The membership contract: only its members request, rent and bid for rentals.
     Commune public immutable commune;
 
@@ -308,8 +313,13 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         if (seriesImplementation_.code.length == 0) {
             revert StockInvalidParameter("seriesImplementation", uint160(seriesImplementation_));
         }
-        if (params.periodSeconds == 0) revert StockInvalidParameter("periodSeconds", params.periodSeconds);
-        if (params.saleSeconds == 0) revert StockInvalidParameter("saleSeconds", params.saleSeconds);
+        if (params.periodSeconds == 0 || params.periodSeconds > MAX_DURATION_SECONDS) {
+            revert StockInvalidParameter("periodSeconds", params.periodSeconds);
+        }
+        if (params.graceSeconds > MAX_DURATION_SECONDS) revert StockInvalidParameter("graceSeconds", params.graceSeconds);
+        if (params.saleSeconds == 0 || params.saleSeconds > MAX_DURATION_SECONDS) {
+            revert StockInvalidParameter("saleSeconds", params.saleSeconds);
+        }
         if (params.rateCapBps > MAX_RATE_CAP_BPS) revert StockInvalidParameter("rateCapBps", params.rateCapBps);
         if (params.liquidationReserveBps > Amortization.BPS) {
             revert StockInvalidParameter("liquidationReserveBps", params.liquidationReserveBps);
@@ -817,7 +827,7 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         --_commitments[renter];
         _assets[assetId].state = AssetState.RentalAuction;
         uint256 closesAt = block.timestamp + saleSeconds;
-        // Safe cast: block times and sale lengths are far below 2**64.
+        // Safe cast: block times are far below 2**63 and saleSeconds <= MAX_DURATION_SECONDS.
         _sales[assetId].closesAt = uint64(closesAt);
         emit RentalEnded(assetId, renter, reason);
         emit RentalAuctionOpened(assetId, closesAt);
@@ -855,7 +865,7 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
     /// @dev Opens (or reopens) the liquidation sale. Emits {LiquidationOpened}.
     function _openLiquidation(uint256 assetId, Sale storage sale) private {
         uint256 closesAt = block.timestamp + saleSeconds;
-        // Safe cast: block times and sale lengths are far below 2**64.
+        // Safe cast: block times are far below 2**63 and saleSeconds <= MAX_DURATION_SECONDS.
         sale.closesAt = uint64(closesAt);
         emit LiquidationOpened(assetId, closesAt, liquidationReserve(assetId));
     }

@@ -29,6 +29,12 @@ def commune(tmp_path_factory):
         record["contracts"]["Commune"]["address"] = "0x" + "ab" * 20  # nothing lives there
         (stale / "tester.json").write_text(json.dumps(record))
         (tmp / "empty").mkdir()
+        broken = tmp / "broken"
+        broken.mkdir()
+        del record["contracts"]["SettlementToken"]  # a record that names no settlement token
+        (broken / "tester.json").write_text(json.dumps(record))
+        (tmp / "keystore.json").write_text('{"address": "zz", "crypto": {}}')
+        (tmp / "password.bin").write_bytes(b"\xff\xfe\x00")
         yield tmp
 
 
@@ -67,6 +73,13 @@ CASES = [
     ("deploy with a rate cap too high", ["deploy", "--founder", "0", "--rate-cap-bps", "5000", "--account", "0",
                                          "--force"], {}, "rate cap (basis points per period) must be between 0 and 4095"),
     ("no signer", ["labour", "join"], {}, "no signer: pass --account"),
+    ("too many digits", ["assets", "bid", "1", "1.0000000000000000000000000001", "--rate-bps", "100", "--account", "3"],
+     {}, "more than 6 decimal places"),
+    ("malformed deployment record", ["status"], {"VC_DEPLOYMENTS_DIR": "broken"}, "names no SettlementToken"),
+    ("keystore with a bad address", ["accounts", "import", "bad", "--keystore", "keystore.json"], {},
+     "its 'address' is not an address"),
+    ("password file not text", ["accounts", "new", "alice", "--password-file", "password.bin"], {}, "is not UTF-8 text"),
+    ("a private key as the account", ["labour", "join", "--account", "4c" * 32], {}, "a private key: never pass one here"),
 ]
 
 
@@ -77,6 +90,7 @@ def test_bad_input_exits_2_and_sends_nothing(commune: Path, monkeypatch, argv, e
         monkeypatch.setenv(key, str(commune / value))
     chain = networks.tester_chain()
     argv = [a if a != "CHECKSUM_TYPO" else _mixed_case_typo(chain.accounts[5].address) for a in argv]
+    argv = [str(commune / a) if a in ("keystore.json", "password.bin") else a for a in argv]
     block = chain.w3.eth.block_number
     nonces = [chain.w3.eth.get_transaction_count(a.address) for a in chain.accounts[:4]]
     cut = argv.index("--") if "--" in argv else len(argv)  # options before a "--" that ends them
@@ -86,3 +100,4 @@ def test_bad_input_exits_2_and_sends_nothing(commune: Path, monkeypatch, argv, e
     assert last_json(result)["ok"] is False and last_json(result)["kind"] == "bad_input"
     assert chain.w3.eth.block_number == block  # nothing mined
     assert [chain.w3.eth.get_transaction_count(a.address) for a in chain.accounts[:4]] == nonces
+    assert "4c4c4c4c" not in result.output + result.stderr  # a secret given by mistake is never echoed

@@ -157,3 +157,36 @@ def test_a_stock_that_pays_members_before_bondholders_is_a_readable_counterexamp
     p6 = next(r for r in report.results if r.prop == "P6")
     assert not p6.proved
     assert "function payRent" in p6.counterexample and "principal" in p6.counterexample
+
+
+def _stock_model_with_claim(claim):
+    from verification import stock_model as sm
+
+    return [sm._transition("claim", {"bidId": sm.BID}, claim) if t.name == "claim" else t for t in sm.TRANSITIONS]
+
+
+@pytest.mark.parametrize("bug", ["refund the filled part too", "claim twice"])
+def test_a_claim_that_pays_out_more_than_the_bid_is_owed_breaks_conservation(bug):
+    from verification import stock_model as sm
+    from verification import stock_properties as sp
+    from verification.prove import prove_invariant
+    from verification.terms import ProofFailure
+
+    def buggy(s, caller, value):
+        c = sm.Call(s, caller, value)
+        b = sm.BID
+        c.revert_if(z3.Or(s.bidder[b] == sm.ZERO_ADDR, s.bidder[b] != caller, s.bidClaimed[b],
+                          s.state[s.bidAsset[b]] == sm.S["Auction"]))
+        if bug == "claim twice":
+            refund = s.bidAmount[b] - sm.fill(s, b)  # the right amount, but the bid stays unclaimed
+        else:
+            c.store("bidClaimed", b, z3.BoolVal(True))
+            refund = s.bidAmount[b]  # the whole bid back, filled or not
+        c.sub("escrowHeld", refund)
+        c.sub("held", refund)
+        return c.done()
+
+    with pytest.raises(ProofFailure) as failure:
+        prove_invariant("P5", sp.STOCK_INVARIANT, [("new common stock", sp.initial)], _stock_model_with_claim(buggy),
+                        **sp.COMMON)
+    assert "function claim" in failure.value.story and "escrowSummed" in failure.value.story

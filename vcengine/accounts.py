@@ -59,6 +59,9 @@ def read_keystore(path: Path) -> dict[str, Any]:
         raise InputError(f"cannot read keystore {path}: {exc}") from None
     if not isinstance(data, dict) or "crypto" not in {k.lower() for k in data} or "address" not in data:
         raise InputError(f"{path} is not a v3 keystore file (it needs 'address' and 'crypto')")
+    address = data["address"]
+    if not isinstance(address, str) or not is_address("0x" + address.lower().removeprefix("0x")):
+        raise InputError(f"{path} is not a v3 keystore file: its 'address' is not an address")
     return data
 
 
@@ -109,6 +112,10 @@ def list_accounts() -> list[tuple[str, str, Path]]:
     return found
 
 
+def _looks_like_key(text: str) -> bool:
+    return bool(re.fullmatch(r"(0x)?[0-9a-fA-F]{64}", text.strip()))
+
+
 def find_account(name_or_address: str) -> tuple[str, str, Path]:
     """The stored account with this name or address, or InputError listing what exists."""
     accounts = list_accounts()
@@ -116,7 +123,8 @@ def find_account(name_or_address: str) -> tuple[str, str, Path]:
         if name == name_or_address or (is_address(name_or_address) and address.lower() == name_or_address.lower()):
             return name, address, path
     known = ", ".join(n for n, _, _ in accounts) or "none"
-    raise InputError(f"no account {name_or_address!r} in {keystore_dir()} (stored accounts: {known}); "
+    shown = "(a private key: never pass one here)" if _looks_like_key(name_or_address) else repr(name_or_address)
+    raise InputError(f"no account {shown} in {keystore_dir()} (stored accounts: {known}); "
                      f"create one with `vc accounts new NAME` or `vc accounts import NAME`")
 
 

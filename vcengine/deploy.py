@@ -27,6 +27,8 @@ from vcengine.token import BondSeriesClient, ERC20Client, TestStablecoinClient
 from vcengine.treasury import TreasuryClient
 
 DAY = 24 * 60 * 60
+#: `CommonStock.MAX_DURATION_SECONDS`: the longest period, grace period or sale (100 years).
+MAX_DURATION_SECONDS = 100 * 365 * DAY
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,9 @@ def deploy_commune(
     producing a miswired commune.
     """
     artifacts = artifacts or load_artifacts()
-    require_int(params.period_seconds, "period length (seconds)", 1)
-    require_int(params.grace_seconds, "grace period (seconds)", 0)
-    require_int(params.sale_seconds, "sale length (seconds)", 1)
+    require_int(params.period_seconds, "period length (seconds)", 1, MAX_DURATION_SECONDS)
+    require_int(params.grace_seconds, "grace period (seconds)", 0, MAX_DURATION_SECONDS)
+    require_int(params.sale_seconds, "sale length (seconds)", 1, MAX_DURATION_SECONDS)
     require_int(params.rate_cap_bps, "rate cap (basis points per period)", 0, 4_095)
     require_int(params.liquidation_reserve_bps, "liquidation reserve (basis points)", 0, 10_000)
     gas: dict[str, int] = {}
@@ -229,9 +231,9 @@ def create_commune(
 def check_params(params: CommuneParams) -> None:
     require_int(params.labour_threshold, "labour threshold", 1)
     require_int(params.quorum_cap, "quorum cap", 1, 2**24 - 1)
-    require_int(params.period_seconds, "period length (seconds)", 1)
-    require_int(params.grace_seconds, "grace period (seconds)", 0)
-    require_int(params.sale_seconds, "sale length (seconds)", 1)
+    require_int(params.period_seconds, "period length (seconds)", 1, MAX_DURATION_SECONDS)
+    require_int(params.grace_seconds, "grace period (seconds)", 0, MAX_DURATION_SECONDS)
+    require_int(params.sale_seconds, "sale length (seconds)", 1, MAX_DURATION_SECONDS)
     require_int(params.rate_cap_bps, "rate cap (basis points per period)", 0, 4_095)
     require_int(params.liquidation_reserve_bps, "liquidation reserve (basis points)", 0, 10_000)
 

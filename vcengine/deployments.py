@@ -58,9 +58,19 @@ def load_record(network: str) -> dict[str, Any]:
         raise InputError(f"no deployment for network {network!r} ({path} does not exist): "
                          f"run `vc deploy --network {network}` first, or pass --commune ADDRESS")
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        record = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {path}: {exc}") from None
+    contracts = record.get("contracts") if isinstance(record, dict) else None
+    missing = [name for name in REQUIRED if not isinstance(contracts, dict) or not isinstance(contracts.get(name), dict)]
+    if missing:
+        raise InputError(f"{path} is not a deployment record (it names no {', '.join(missing)}): "
+                         f"redeploy with `vc deploy --network {network} --force`")
+    return record
+
+
+#: The contracts every deployment record must name.
+REQUIRED = ("Commune", "Treasury", "CommonStock", "SettlementToken", "BondSeriesImplementation")
 
 
 def write_record(network: str, chain: Chain, deployment: Deployment, block: int, tx_hash: str,

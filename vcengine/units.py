@@ -10,7 +10,7 @@ Example::
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 from vcengine.client import InputError
 
@@ -23,10 +23,18 @@ def parse_amount(text: str | int | Decimal, decimals: int, what: str = "amount")
         raise InputError(f"{what} must be a number of tokens such as 12.5, got {text!r}") from None
     if not value.is_finite() or value < 0:
         raise InputError(f"{what} must be zero or more tokens, got {text!r}")
-    base = value.scaleb(decimals)
-    if base != base.to_integral_value():
-        raise InputError(f"{what} has more than {decimals} decimal places: {text!r}")
-    return int(base)
+    digits, exponent = len(value.as_tuple().digits), value.as_tuple().exponent
+    if exponent + digits > 80:  # far beyond uint256 in any token's units; keeps the context below finite
+        raise InputError(f"{what} is too large: {text!r}")
+    with localcontext() as ctx:  # exact: enough digits for every digit given, so nothing is rounded
+        ctx.prec = digits + abs(exponent) + decimals + 2
+        base = value.scaleb(decimals)
+        if base != base.to_integral_value():
+            raise InputError(f"{what} has more than {decimals} decimal places: {text!r}")
+    units = int(base)
+    if units > 2**256 - 1:
+        raise InputError(f"{what} is too large for a uint256 in base units: {text!r}")
+    return units
 
 
 def format_amount(base_units: int, decimals: int, grouping: bool = False) -> str:

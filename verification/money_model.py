@@ -98,7 +98,8 @@ TREASURY_TRANSITIONS = [
                                               s.memberCount == 0),
                lambda s, caller, value: _leave(s)),
     Transition("claimPayout", {},
-               lambda s, caller, value: z3.Or(value != 0, claimable(s, caller) == 0),
+               lambda s, caller, value: z3.Or(value != 0, claimable(s, caller) == 0,
+                                              s.held < claimable(s, caller)),  # ERC-20: insufficient balance
                lambda s, caller, value: _claim(s, caller)),
     Transition("<receive or fallback>", {}, lambda s, caller, value: z3.BoolVal(True), lambda s, caller, value: s),
 ]

@@ -361,19 +361,25 @@ def prove_economics(report: Report) -> None:
     _run(report, "P8", "rent neutrality: net position is zero at per-capita use, negative below it, positive above", p8)
 
     def p9() -> tuple[int, float]:
-        # CommonStock._fill at the clearing rate: fill_k = floor((C+a)N/T) - floor(C N/T) with
-        # 0 <= C, C + a <= T, 0 <= N <= T. Each fill is within [0, a]; the fills of consecutive bids
-        # telescope, so by induction on the bids the fills sum to floor(T N / T) = N exactly.
-        c, a, need, total, rate, clearing = z3.Ints("C a N T bidRate clearingRate")
+        # CommonStock._fill at the clearing rate: fill_k = floor((C+a)N/T) - floor(C N/T), where C is
+        # what was bid at that rate before bid k (its `tickBefore`), a its amount, N the principal
+        # still needed there and T the tick's total, with 0 <= C, C + a <= T, 0 <= N <= T.
+        c, a, need, total, filled = z3.Ints("C a N T filledBefore")
         fill = (c + a) * need / total - c * need / total
-        within = z3.Implies(z3.And(c >= 0, a >= 0, c + a <= total, total >= 1, need >= 0, need <= total),
-                            z3.And(fill >= 0, fill <= a))
-        telescopes = z3.Implies(z3.And(total >= 1, need >= 0, need <= total), total * need / total == need)
-        uniform = z3.Implies(z3.And(rate > clearing, a >= 0), z3.If(rate < clearing, a, z3.If(rate > clearing, 0, fill)) == 0)
-        return prove_valid("P9", z3.And(within, telescopes, uniform), [c, a, need, total])
+        bounds = z3.And(c >= 0, a >= 0, c + a <= total, total >= 1, need >= 0, need <= total)
+        # No bidder lends more than they bid, nor less than nothing.
+        within = z3.Implies(bounds, z3.And(fill >= 0, fill <= a))
+        # Induction over the bids at the tick, in order: if the fills before bid k sum to
+        # floor(C N / T), then with bid k they sum to floor((C+a) N / T). It starts at 0 (C = 0) and
+        # ends at floor(T N / T) = N, so the fills sum to exactly the principal needed.
+        step = z3.Implies(z3.And(bounds, filled == c * need / total), filled + fill == (c + a) * need / total)
+        base_and_end = z3.Implies(z3.And(total >= 1, need >= 0), z3.And(0 * need / total == 0,
+                                                                        total * need / total == need))
+        return prove_valid("P9", z3.And(within, step, base_and_end), [c, a, need, total, filled])
 
-    _run(report, "P9", "auction clearing: one uniform rate; bids above it are not filled; no bidder lends more than "
-         "they bid; the fills at the clearing rate sum to exactly the principal needed", p9)
+    _run(report, "P9", "auction clearing: every bid is filled between nothing and its amount, and the fills at the "
+         "clearing rate sum, bid by bid, to exactly the principal needed there (one rate for all; that it is the "
+         "lowest fully subscribed rate is the rate book's answer, tested, not proved)", p9)
 
 
 # ------------------------------------------------------------------- common stock

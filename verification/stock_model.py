@@ -9,7 +9,8 @@ the settlement token (a standard ERC-20: a successful transfer moves exactly the
 
 - `sumCredits`: the sum of `_credits` over all addresses;
 - `bidEscrow[a]`: settlement tokens still owed to asset `a`'s bond bidders (their escrow while the
-  auction is open; after settlement what the unclaimed bids will be refunded);
+  auction is open; after settlement what the unclaimed bids will be refunded), kept by
+  `bid_ghosts` from the bid and asset records alone;
 - `sumBidEscrow`: the sum of `bidEscrow` over all assets;
 - `sumSaleEscrow`: the sum over open sales with a leader of the leader's escrowed amount;
 - `toBondsTotal` / `toMembersTotal`: everything paid on to bond series / to the treasury.
@@ -50,8 +51,9 @@ GRACE = z3.Int("graceSeconds")
 SALE = z3.Int("saleSeconds")
 RATE_CAP = z3.Int("rateCapBps")
 RESERVE_BPS = z3.Int("liquidationReserveBps")
-PARAMS = z3.And(PERIOD >= 1, GRACE >= 0, SALE >= 1, RATE_CAP >= 0, RATE_CAP <= 4_095, RESERVE_BPS >= 0,
-                RESERVE_BPS <= BPS)
+MAX_DURATION = 100 * 365 * 24 * 60 * 60
+PARAMS = z3.And(PERIOD >= 1, PERIOD <= MAX_DURATION, GRACE >= 0, GRACE <= MAX_DURATION, SALE >= 1,
+                SALE <= MAX_DURATION, RATE_CAP >= 0, RATE_CAP <= 4_095, RESERVE_BPS >= 0, RESERVE_BPS <= BPS)
 
 # Calls out of the contract.
 IS_MEMBER = z3.Function("commune_isMember", Addr, Bool)
@@ -76,10 +78,11 @@ VENDOR = z3.BitVec("vendor", 160)
 CLOSES = z3.Int("auctionClosesAt")
 DESCRIPTION_LENGTH = z3.Int("len(description)")
 
-#: Every argument is a uint256 and block time a uint64 (the ABI and the EVM guarantee it).
+#: Every argument is a uint256 (the ABI guarantees it); block time is below 2**63 (the year 292
+#: billion), so `block.timestamp + saleSeconds` always fits the uint64 the contract casts it to.
 ARGUMENTS = z3.And(*[z3.And(x >= 0, x <= 2**256 - 1) for x in (ASSET, BID, AMOUNT, RATE, PERIODS, PRICE, RENT, CLOSES,
                                                              DESCRIPTION_LENGTH)],
-                   NOW >= 0, NOW <= U64)
+                   NOW >= 0, NOW <= 2**63)
 ASSUMPTIONS = z3.And(PARAMS, ARGUMENTS)
 
 IntArr = z3.ArraySort(Int, Int)
@@ -210,10 +213,6 @@ class Call:
         update()
         after = ite(self.s.leader[a] != ZERO_ADDR, self.s.saleAmount[a], con(0))
         self.set(sumSaleEscrow=self.s.sumSaleEscrow + after - before)
-
-    def bid_escrow(self, a: Any, delta: Any) -> None:
-        self.store("bidEscrow", a, self.s.bidEscrow[a] + delta)
-        self.set(sumBidEscrow=self.s.sumBidEscrow + delta)
 
     def pay_out(self, to_bonds: Any, to_members: Any, from_escrow: bool) -> None:
         """Tokens leave for the series and the treasury (from this contract or from the payer)."""
@@ -355,7 +354,6 @@ def _bid(s, caller, value):
         c.store(field, b, v)
     c.store("escrowed", ASSET, escrowed)
     c.set(escrowHeld=c.s.escrowHeld + AMOUNT)
-    c.bid_escrow(ASSET, AMOUNT)
     c.pull(AMOUNT)
     return c.done()
 
@@ -384,7 +382,6 @@ def _settle(s, caller, value):
     ok.store("principal", a, price)
     ok.store("debtStart", a, NOW)
     ok.sub("escrowHeld", price)
-    ok.bid_escrow(a, -price)
     ok.set(creditsHeld=ok.s.creditsHeld + price)
     ok.credit(s.vendor[a], price)
     start_rental(ok, a, s.requester[a], s.rentPerPeriod[a], s.periods[a], con(0))
@@ -405,7 +402,6 @@ def _claim(s, caller, value):
     refund = s.bidAmount[b] - bonds
     c.revert_if(refund < 0)  # `b.amount - bonds` underflows
     c.sub("escrowHeld", refund)
-    c.bid_escrow(a, -refund)
     c.sub("held", refund)  # ERC-20: insufficient balance reverts
     return c.done()
 
@@ -534,12 +530,32 @@ def _withdraw(s, caller, value):
     return c.done()
 
 
+def bid_ghosts(s: StockState, post: StockState) -> StockState:
+    """Keep `bidEscrow` from how the bid and asset records change, not from what the code moves:
+    a new bid adds its amount; a bid marked claimed removes what it was owed (its amount less its
+    fill); a bond sale that clears removes the price (the fills sum to it: P9). The ids a call can
+    touch are its bid, the next bid id and its asset."""
+    def add(ghost: StockState, a: Any, delta: Any) -> StockState:
+        return ghost.replace(bidEscrow=z3.Store(ghost.bidEscrow, a, ghost.bidEscrow[a] + delta),
+                             sumBidEscrow=ghost.sumBidEscrow + delta)
+
+    g = post
+    new = s.bidCount + 1
+    g = add(g, post.bidAsset[new], ite(z3.And(s.bidder[new] == ZERO_ADDR, post.bidder[new] != ZERO_ADDR),
+                                       post.bidAmount[new], con(0)))
+    claimed = z3.And(z3.Not(s.bidClaimed[BID]), post.bidClaimed[BID])
+    g = add(g, s.bidAsset[BID], ite(claimed, -(s.bidAmount[BID] - fill(s, BID)), con(0)))
+    cleared = z3.And(s.state[ASSET] == S["Auction"], post.state[ASSET] == S["Rented"])
+    return add(g, ASSET, ite(cleared, -s.price[ASSET], con(0)))
+
+
 def _transition(name: str, params: dict[str, Any], fn: Any) -> Transition:
     last: list[Any] = [None, None, None, None]  # the last (state, caller, value) and its result
 
     def run(s, caller, value):
         if not (last[0] is s and last[1] is caller and last[2] is value):
-            last[:] = [s, caller, value, fn(s, caller, value)]
+            reverts, post = fn(s, caller, value)
+            last[:] = [s, caller, value, (reverts, bid_ghosts(s, post))]
         return last[3]
 
     return Transition(name, {**params, "block.timestamp": NOW},

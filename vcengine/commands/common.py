@@ -245,9 +245,12 @@ def read_password(password_file: Path | None, prompt: str, confirm: bool = False
     """From ``--password-file``, else ``VC_PASSWORD``, else a hidden prompt. Never echoed."""
     if password_file is not None:
         try:
-            return password_file.read_text().splitlines()[0] if password_file.read_text() else ""
+            text = password_file.read_text(encoding="utf-8")
         except OSError as exc:
             raise InputError(f"cannot read password file {password_file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise InputError(f"password file {password_file} is not UTF-8 text") from None
+        return text.splitlines()[0] if text else ""
     if os.environ.get("VC_PASSWORD"):
         return os.environ["VC_PASSWORD"]
     return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
