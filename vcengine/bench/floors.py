@@ -220,14 +220,14 @@ FLOORS: dict[str, FloorSpec] = {
             "renter's rent total for net positions (P8)",
     ),
     "depositIncome": FloorSpec(
-        updated=("income per share", "carried remainder", "depositor bal", "treasury bal"), events=("Transfer",),
-        why="the income accumulator and its remainder, and the transfer in",
+        updated=("income per share", "depositor bal", "treasury bal"), events=("Transfer",),
+        why="the income accumulator and the transfer in (the scenario keeps the carried remainder unchanged, "
+            "so no write of it is needed)",
     ),
     "claimPayout": FloorSpec(
-        fresh=("member's checkpoint", "member's claimed total"), updated=("treasury bal", "member bal"),
-        events=("Transfer",),
-        why="moving the member's checkpoint (a founder's starts at zero), their claimed total (for net "
-            "positions) and the transfer out",
+        fresh=("member's claimed total",), updated=("treasury bal", "member bal"), events=("Transfer",),
+        why="the member's claimed total (what is claimable follows from it and the income per share, so "
+            "no checkpoint need move) and the transfer out",
     ),
     "withdrawPayments (bondholder)": FloorSpec(
         fresh=("holder's withdrawn total",), updated=("series bal", "holder bal"), events=("Transfer",),
