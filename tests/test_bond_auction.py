@@ -335,3 +335,25 @@ def test_bid_gas_does_not_depend_on_book_size(parts):
     asset_id = request(stock, member, vendor)
     gas = [stock.bid(asset_id, UNIT, 200, sender=bidders[i % 3]).tx.gas_used for i in range(10)]
     assert len(set(gas[3:])) == 1, gas  # once each of the three bidders has a non-zero escrow history
+
+
+@pytest.mark.parametrize("field, name", [("sale_seconds", "saleSeconds"), ("grace_seconds", "graceSeconds"),
+                                         ("period_seconds", "periodSeconds")])
+def test_durations_beyond_a_hundred_years_are_refused(monkeypatch, field, name):
+    """A sale, grace period or period longer than 100 years would push due and closing times past the
+    uint64 they are stored in: the client refuses it before sending, and so does the constructor."""
+    from vcengine import deploy
+    from vcengine.chains import TesterChain
+    from vcengine.client import ContractReverted
+
+    chain = TesterChain(accounts=2)
+    me = chain.accounts[0]
+    too_long = deploy.CommuneParams(founders=[me.address], **{field: 100 * 365 * 24 * 3600 + 1})
+    block = chain.w3.eth.block_number
+    with pytest.raises(InputError, match="between"):
+        deploy.deploy_commune(chain, me, too_long)
+    assert chain.w3.eth.block_number == block  # nothing sent
+    monkeypatch.setattr(deploy, "require_int", lambda value, *args, **kwargs: value)  # skip the client's check
+    with pytest.raises(ContractReverted) as refused:
+        deploy.deploy_commune(chain, me, too_long)
+    assert refused.value.name == "StockInvalidParameter" and refused.value.args_dict["name"] == name
