@@ -73,6 +73,8 @@ CASES = [
     ("deploy with a rate cap too high", ["deploy", "--founder", "0", "--rate-cap-bps", "5000", "--account", "0",
                                          "--force"], {}, "rate cap (basis points per period) must be between 0 and 4095"),
     ("no signer", ["labour", "join"], {}, "no signer: pass --account"),
+    ("option of the wrong type", ["assets", "bid", "1", "5", "--rate-bps", "abc", "--account", "3"], {},
+     "'abc' is not a valid integer"),
     ("deploy with a sale longer than 100 years", ["deploy", "--founder", "0", "--sale", "5300w", "--account", "0",
                                                   "--force"], {}, "sale length (seconds) must be between 1 and 3153600000"),
     ("too many digits", ["assets", "bid", "1", "1.0000000000000000000000000001", "--rate-bps", "100", "--account", "3"],

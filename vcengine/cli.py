@@ -127,6 +127,25 @@ class LazyGroup(click.Group):
             self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def main(self, args: Any = None, *rest: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Click's own refusals (an unknown option, a value of the wrong type) are bad input too:
+        exit 2 and, with ``--json``, the same ``{"ok": false, ...}`` last line as every other error."""
+        if not standalone_mode:
+            return super().main(args, *rest, standalone_mode=False, **kwargs)
+        argv = list(args) if args is not None else sys.argv[1:]
+        try:
+            result = super().main(argv, *rest, standalone_mode=False, **kwargs)
+        except click.ClickException as exc:
+            exc.show()
+            if "--json" in argv:
+                emit_json({"ok": False, "kind": "bad_input" if exc.exit_code == 2 else "error",
+                           "error": exc.format_message()})
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)  # an Exit (e.g. after --help) returns its code
+
 
 @click.group(cls=LazyGroup)
 @click.version_option(package_name="vcengine")
