@@ -231,11 +231,12 @@ def verify(no_mutants: bool, no_smtchecker: bool, runs: int, steps: int, economy
     if out_dir:
         md, js = report.write(out_dir)
         console.print(f"report: {md} and {js}")
-    mutants = report.to_json()["mutants"]
+    summary = report.to_json()
+    mutants = summary["mutants"]
     console.print(f"mutants: {mutants['killed']}/{mutants['total']} caught")
     console.print(f"ok: {'true' if report.ok else 'false'} ({report.seconds:.1f} s)")
     if as_json:
-        emit_json(report.to_json())
+        emit_json(summary)
     if not report.ok:
         sys.exit(1)
 

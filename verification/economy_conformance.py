@@ -76,12 +76,7 @@ class Economy:
         self.stock = Concrete(sm.TRANSITIONS, sm.empty(), [
             (sm.PERIOD, z3.IntVal(PERIOD)), (sm.GRACE, z3.IntVal(GRACE)), (sm.SALE, z3.IntVal(SALE)),
             (sm.RATE_CAP, z3.IntVal(RATE_CAP)), (sm.RESERVE_BPS, z3.IntVal(RESERVE))], [(sm.IS_MEMBER, members)])
-        t0 = mm.TreasuryState(
-            incomePerShare=z3.IntVal(0), carry=z3.IntVal(0), checkpoint=z3.K(sm.Addr, z3.IntVal(0)),
-            owed=z3.K(sm.Addr, z3.IntVal(0)), claimed=z3.K(sm.Addr, z3.IntVal(0)),
-            isMember=z3.K(sm.Addr, z3.BoolVal(False)), memberCount=z3.IntVal(0), held=z3.IntVal(0),
-            claims=z3.IntVal(0))
-        self.treasury = Concrete(mm.TREASURY_TRANSITIONS, t0,
+        self.treasury = Concrete(mm.TREASURY_TRANSITIONS, mm.TreasuryState.zero(),
                                  [(mm.STOCK, z3.BitVecVal(stock, 160)),
                                   (mm.COMMUNE, z3.BitVecVal(int(self.d.commune.address, 16), 160))])
         for k in self.ints[:FOUNDERS]:  # the constructor admits the founders
@@ -139,8 +134,10 @@ class Economy:
             chain_reverted = False
         except ContractReverted:
             chain_reverted = True
-        if not chain_reverted and fn == "settle" and self.d.stock.asset(args["assetId"]).series:
-            inputs[sm.SERIES] = int(self.d.stock.asset(args["assetId"]).series, 16)
+        if not chain_reverted and fn == "settle":
+            series = self.d.stock.call("assetInfo", args["assetId"])[9]  # the clone a cleared sale created
+            if int(series, 16):
+                inputs[sm.SERIES] = int(series, 16)
         model_reverted = self._apply(contract, fn, who, value, args, inputs)
         return chain_reverted, model_reverted
 
@@ -211,7 +208,7 @@ class Economy:
         a = z3.IntVal(args.get("assetId", 0))
         if fn == "settle" and read(after.state[a]) == sm.S["Rented"]:
             asset = args["assetId"]
-            model = Concrete(mm.SERIES_TRANSITIONS, _empty_series(),
+            model = Concrete(mm.SERIES_TRANSITIONS, mm.SeriesState.zero(),
                              [(mm.ISSUER, z3.BitVecVal(self.stock_int, 160)),
                               (mm.FACE, z3.IntVal(read(after.price[a])))])
             self.series[asset] = (self.d.stock.series(asset), model)
@@ -298,13 +295,6 @@ class Economy:
                 pairs += [(f"series {asset} balanceOf(actor {i})", client.balance_of(address), model.read(m.balances[k])),
                           (f"series {asset} accumulated(actor {i})", client.accumulated(address), accrued)]
         return pairs
-
-
-def _empty_series() -> mm.SeriesState:
-    zero_map = z3.K(sm.Addr, z3.IntVal(0))
-    return mm.SeriesState(totalPaid=z3.IntVal(0), totalWithdrawn=z3.IntVal(0), totalSupply=z3.IntVal(0),
-                          held=z3.IntVal(0), balances=zero_map, corrections=zero_map, withdrawn=zero_map,
-                          allowances=z3.K(sm.Addr, zero_map))
 
 
 #: A scripted opening through every branch once: a request, bids at three rates and one above the

@@ -150,16 +150,7 @@ class StockState(State):
 
 def empty() -> StockState:
     """The state right after the constructor: every counter, mapping and ghost zero."""
-    values: dict[str, Any] = {}
-    for name, f in StockState.__dataclass_fields__.items():
-        sort = f.metadata["sort"]
-        if isinstance(sort, z3.ArraySortRef):
-            rng = sort.range()
-            zero = ZERO_ADDR if rng == Addr else z3.BoolVal(False) if rng == Bool else con(0)
-            values[name] = z3.K(sort.domain(), zero)
-        else:
-            values[name] = con(0)
-    return StockState(**values)
+    return StockState.zero()
 
 
 def interest(principal: z3.ArithRef, rate: z3.ArithRef) -> z3.ArithRef:
@@ -223,8 +214,9 @@ class Call:
             self.revert_if(z3.Not(PULL_OK))
         self.set(toBondsTotal=self.s.toBondsTotal + to_bonds, toMembersTotal=self.s.toMembersTotal + to_members)
 
-    def pull(self, amount: Any) -> None:
-        """`token.safeTransferFrom(msg.sender, address(this), amount)`."""
+    def escrow_in(self, amount: Any) -> None:
+        """`escrowHeld += amount; token.safeTransferFrom(msg.sender, address(this), amount)`."""
+        self.set(escrowHeld=self.s.escrowHeld + amount)
         self.revert_if(z3.Not(PULL_OK))
         self.set(held=self.s.held + amount)
 
@@ -353,8 +345,7 @@ def _bid(s, caller, value):
                      ("bidAsset", ASSET), ("bidAmount", AMOUNT), ("tickBefore", TICK_BEFORE)):
         c.store(field, b, v)
     c.store("escrowed", ASSET, escrowed)
-    c.set(escrowHeld=c.s.escrowHeld + AMOUNT)
-    c.pull(AMOUNT)
+    c.escrow_in(AMOUNT)
     return c.done()
 
 
@@ -451,8 +442,7 @@ def _bid_rent(s, caller, value):
 
     c.sale_escrow(a, update)
     c.commit(caller, +1)
-    c.set(escrowHeld=c.s.escrowHeld + RENT)
-    c.pull(RENT)
+    c.escrow_in(RENT)
     return c.done()
 
 
@@ -491,8 +481,7 @@ def _bid_liquidation(s, caller, value):
         c.store("saleAmount", a, AMOUNT)
 
     c.sale_escrow(a, update)
-    c.set(escrowHeld=c.s.escrowHeld + AMOUNT)
-    c.pull(AMOUNT)
+    c.escrow_in(AMOUNT)
     return c.done()
 
 

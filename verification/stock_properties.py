@@ -125,9 +125,9 @@ def p6_rule(t, s, s2, caller, value, reverts):
     whole = z3.And(s2.principal[a] == 0, s2.interestOwed[a] == 0, s2.writtenOff[a] == s.writtenOff[a])
     paid = {"payRent": sm.PERIODS * s.rentalRent[a], "settleRental": s.saleAmount[a],
             "settleLiquidation": s.saleAmount[a]}[t.name]
-    sold = s.leader[a] != ZERO_ADDR
-    split = z3.If(sold, to_bonds + to_members == paid, to_bonds + to_members == 0) \
-        if t.name != "payRent" else to_bonds + to_members == paid
+    # payRent always pays; a settlement pays out the leader's escrow only when there is a leader.
+    pays = z3.BoolVal(True) if t.name == "payRent" else s.leader[a] != ZERO_ADDR
+    split = to_bonds + to_members == z3.If(pays, paid, 0)
     return z3.Implies(ok, z3.And(
         to_members >= 0, to_bonds >= 0, split,
         z3.Implies(to_members > 0, whole),  # members only once the bonds are whole

@@ -53,6 +53,11 @@ class State:
             values[f.name] = z3.Const(f"{f.name}_{tag}", sort)
         return cls(**values)
 
+    @classmethod
+    def zero(cls) -> "State":
+        """Every field zero: counters 0, mappings (nested ones too) all zero, false or the zero address."""
+        return cls(**{f.name: zero_of(f.metadata["sort"]) for f in fields(cls)})
+
     def replace(self, **changes: Any) -> "State":
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
@@ -68,6 +73,17 @@ class State:
     def changed(self, other: "State") -> list[str]:
         """Names of fields that are syntactically different terms (for reports)."""
         return [f.name for f in fields(self) if not z3.eq(getattr(self, f.name), getattr(other, f.name))]
+
+
+def zero_of(sort: z3.SortRef) -> Any:
+    """The zero value of a sort: 0, false, the zero address, or an array of zeros."""
+    if isinstance(sort, z3.ArraySortRef):
+        return z3.K(sort.domain(), zero_of(sort.range()))
+    if sort == Bool:
+        return z3.BoolVal(False)
+    if sort == Addr:
+        return ZERO_ADDR
+    return con(0)
 
 
 def sorted_field(sort: z3.SortRef) -> Any:
