@@ -60,8 +60,10 @@ library RateBook {
         for (uint256 k = 0; k <= lastBucket; ++k) {
             uint256 inBucket = _lane(book.buckets, k);
             if (below + inBucket >= target) {
-                // The clearing tick is in bucket k: walk its ticks.
-                for (tick = k * BUCKET_TICKS; ; ++tick) {
+                // The clearing tick is in bucket k: walk its ticks. The bucket's ticks sum to
+                // `inBucket`, so the walk returns by its last tick; the bound makes that explicit.
+                uint256 end = (k + 1) * BUCKET_TICKS;
+                for (tick = k * BUCKET_TICKS; tick < end; ++tick) {
                     uint256 atTick = _lane(book.ticks, tick);
                     if (below + atTick >= target) return (tick, below);
                     below += atTick;
