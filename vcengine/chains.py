@@ -95,6 +95,17 @@ class Chain:
         """Return to a snapshot taken by :meth:`snapshot` (local chains only)."""
         raise ChainError(f"chain {self.name!r} does not support snapshots")
 
+    def call_with_overrides(self, tx: dict[str, Any], overrides: dict[str, Any]) -> bytes:
+        """``eth_call`` of ``tx`` on the latest block with a state override set; returns the output.
+
+        ``overrides`` is geth's third ``eth_call`` parameter: ``{address: {"code": "0x...",
+        "stateDiff": {slot: value}}}`` with slots and values as 32-byte hex strings. The overrides
+        exist for this call only; nothing is sent. A revert raises as :meth:`Web3.eth.call` does (the
+        data is read by :func:`vcengine.client.revert_data`); a node that rejects the parameter raises
+        its RPC error, and one that ignores it runs the call on the real state.
+        """
+        return bytes(self.w3.eth.call({**self.call_defaults, **tx}, "latest", overrides, ccip_read_enabled=False))
+
     def close(self) -> None:
         """Release the chain (stops a node this process started)."""
 
@@ -197,6 +208,50 @@ class TesterChain(Chain):
     def revert(self, snapshot_id: Any) -> None:
         self.tester.revert_to_snapshot(snapshot_id)
         self._nonces.clear()
+
+    def call_with_overrides(self, tx: dict[str, Any], overrides: dict[str, Any]) -> bytes:
+        """The same on the embedded chain: eth-tester has no state overrides, so the call runs in a
+        py-evm state of the latest block into which the code and storage are written, between a
+        snapshot and its revert. That state is never persisted; the chain keeps no trace."""
+        from eth.exceptions import Revert
+        from eth.vm.spoof import SpoofTransaction
+        from eth_tester.backends.pyevm.main import _get_vm_for_block_number
+        from eth_tester.exceptions import TransactionFailed
+        from eth_utils import to_canonical_address
+
+        def word(value: Any) -> int:
+            return int(value, 16) if isinstance(value, str) else int(value)
+
+        call = {**self.call_defaults, **tx}
+        inbound = {k: call[k] for k in ("from", "to", "gas", "value", "data") if k in call}
+        self.tester.validator.validate_inbound_transaction(inbound, txn_internal_type="call")
+        raw = self.tester.normalizer.normalize_inbound_transaction(inbound)
+        backend = self.tester.backend
+        unsigned = backend._get_normalized_and_unsigned_evm_transaction(raw, "latest")
+        spoof = SpoofTransaction(unsigned, from_=raw["from"])
+        state = _get_vm_for_block_number(backend.chain, "latest").state
+        snapshot = state.snapshot()
+        try:
+            for address, override in overrides.items():
+                unknown = set(override) - {"code", "stateDiff"}
+                if unknown:
+                    raise ChainError(f"the embedded chain's state overrides take code and stateDiff, not {sorted(unknown)}")
+                account = to_canonical_address(address)
+                if "code" in override:
+                    code = override["code"]
+                    state.set_code(account, bytes.fromhex(code.removeprefix("0x")) if isinstance(code, str) else bytes(code))
+                for slot, value in override.get("stateDiff", {}).items():
+                    state.set_storage(account, word(slot), word(value))
+            computation = state.apply_transaction(spoof)
+        finally:
+            state.revert(snapshot)
+        if computation.is_error:
+            error = computation.error
+            if isinstance(error, Revert):  # reported as the raw-revert backend reports reverts
+                data = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
+                raise TransactionFailed("0x" + data.hex())
+            raise TransactionFailed(f"{type(error).__name__}: {error}")
+        return bytes(computation.output)
 
 
 def anvil_binary() -> Path:
