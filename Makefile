@@ -12,7 +12,7 @@ NPM_STAMP := node_modules/.installed
 SLITHER_VENV  := .venv-slither
 SLITHER_STAMP := $(SLITHER_VENV)/.installed
 
-.PHONY: demo test bench setup clean
+.PHONY: demo test bench setup slither clean
 
 demo: setup
 	$(BIN)/vc demo
@@ -20,6 +20,10 @@ demo: setup
 
 test: setup $(SLITHER_STAMP)
 	$(BIN)/python -m pytest -q -n 2
+
+# Slither's report on contracts/ (mocks excluded) and the verdict of the slither-triage.toml gate.
+slither: setup $(SLITHER_STAMP)
+	$(BIN)/python tools/slither/gate.py
 
 # Gas against the EVM floor and population, throughput per chain: bench-results/ (about 4 minutes).
 bench: setup
