@@ -3,11 +3,13 @@ pragma solidity 0.8.30;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 
 import {IBondSeriesErrors} from "./interfaces/IBondSeriesErrors.sol";
+import {IBondIssuer, ISurplusSink} from "./interfaces/ICommuneHooks.sol";
+import {SettlementToken} from "./libraries/SettlementToken.sol";
 
 /// @title BondSeries: the bonds that financed one asset of the common stock
 /// @notice One ERC-20 per asset. One token unit is one unit of principal, with the settlement
@@ -39,10 +41,13 @@ import {IBondSeriesErrors} from "./interfaces/IBondSeriesErrors.sol";
 /// since settlement. No loop over holders anywhere. Each holder's floor leaves under one base unit
 /// in the series; that dust stays here (`totalPaid - totalWithdrawn` covers every claim).
 ///
-/// Bounds: face < 2**128 (the common stock checks the price) and totalPaid < 2**127, so every
-/// product fits an int256.
+/// Bounds: face < 2**128 (the common stock checks the price); each product balance * totalPaid is
+/// converted to int256 with a check (it fits while totalPaid < 2**127, far beyond any token's supply).
+///
+/// Money. The series owes `totalPaid - totalWithdrawn`; anything it holds beyond that (a stray
+/// transfer, a positive rebase) anyone may `sweep` to the commune's treasury as member income.
 contract BondSeries is ERC20, IBondSeriesErrors {
-    using SafeERC20 for IERC20;
+    using SettlementToken for IERC20;
 
     /// @notice Settlement-token units paid to the series in total.
     uint256 public totalPaid;
@@ -62,6 +67,11 @@ contract BondSeries is ERC20, IBondSeriesErrors {
     /// @param holder The holder.
     /// @param amount Settlement-token units sent.
     event PaymentWithdrawn(address indexed holder, uint256 amount);
+
+    /// @notice Emitted when tokens held beyond what the holders are owed are swept to the treasury.
+    /// @param caller Who swept.
+    /// @param amount Settlement-token units.
+    event SurplusSwept(address indexed caller, uint256 amount);
 
     constructor() ERC20("", "") {}
 
@@ -125,8 +135,9 @@ contract BondSeries is ERC20, IBondSeriesErrors {
         _mint(to, amount);
     }
 
-    /// @notice Records a payment of `amount` to the holders. Only the issuer, which has already
-    /// transferred `amount` of the settlement token to this series.
+    /// @notice Records a payment of `amount` to the holders. Only the issuer, which transfers `amount`
+    /// of the settlement token to this series right after, in the same transaction (booked first, so
+    /// a token hook during the transfer never finds the arriving tokens unowed).
     /// @param amount Settlement-token units.
     function pay(uint256 amount) external {
         if (msg.sender != issuer()) revert BondSeriesOnlyIssuer(msg.sender);
@@ -143,7 +154,22 @@ contract BondSeries is ERC20, IBondSeriesErrors {
         _withdrawn[msg.sender] += amount;
         totalWithdrawn += amount;
         emit PaymentWithdrawn(msg.sender, amount);
-        token().safeTransfer(msg.sender, amount);
+        token().payOut(msg.sender, amount);
+    }
+
+    /// @notice Sends the settlement tokens this series holds beyond what its holders are owed to the
+    /// commune's treasury, which divides them among the members. Anyone may call.
+    /// @return amount Settlement-token units swept.
+    function sweep() external returns (uint256 amount) {
+        IERC20 token_ = token();
+        uint256 held = token_.balanceOf(address(this));
+        uint256 owed = totalPaid - totalWithdrawn;
+        if (held <= owed) revert BondSeriesNothingToSweep();
+        amount = held - owed;
+        ISurplusSink sink = IBondIssuer(issuer()).treasury();
+        emit SurplusSwept(msg.sender, amount);
+        token_.payOut(address(sink), amount);
+        sink.sweep();
     }
 
     /// @notice Payments accrued to `holder` and not yet withdrawn.
@@ -157,9 +183,9 @@ contract BondSeries is ERC20, IBondSeriesErrors {
     /// @param holder Any address.
     /// @return Settlement-token units.
     function accumulated(address holder) public view returns (uint256) {
-        int256 scaled = int256(balanceOf(holder) * totalPaid) + _corrections[holder];
+        int256 scaled = SafeCast.toInt256(balanceOf(holder) * totalPaid) + _corrections[holder];
         // Never negative: a holder's corrections never exceed what their balance has earned.
-        return uint256(scaled) / face();
+        return SafeCast.toUint256(scaled) / face();
     }
 
     /// @notice Payments accrued to units not yet minted (winners who have not claimed their bonds).
@@ -172,7 +198,7 @@ contract BondSeries is ERC20, IBondSeriesErrors {
     /// @dev Moves future payments with transferred units (see the header). Mints carry none.
     function _update(address from, address to, uint256 value) internal override {
         super._update(from, to, value);
-        int256 paidOnValue = int256(value * totalPaid);
+        int256 paidOnValue = SafeCast.toInt256(value * totalPaid);
         if (from != address(0)) _corrections[from] += paidOnValue;
         if (to != address(0) && from != address(0)) _corrections[to] -= paidOnValue;
     }

@@ -3,9 +3,9 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {BondSeries} from "./BondSeries.sol";
@@ -14,6 +14,7 @@ import {Treasury} from "./Treasury.sol";
 import {ICommonStockErrors} from "./interfaces/ICommonStockErrors.sol";
 import {Amortization} from "./libraries/Amortization.sol";
 import {RateBook} from "./libraries/RateBook.sol";
+import {SettlementToken} from "./libraries/SettlementToken.sol";
 
 /// @title CommonStock: the commune's assets, the bonds that finance them, and their rental
 /// @notice The commune does not coordinate production; it only acquires the assets members ask
@@ -21,16 +22,17 @@ import {RateBook} from "./libraries/RateBook.sol";
 /// (rent per period, number of periods). The commune sells a series of bonds for the price in a
 /// public auction that sets the interest rate. If it clears and the rent can carry the debt, the
 /// vendor is paid, the asset joins the common stock and the member rents it. Rent redeems the
-/// bonds first; the rest is member income, divided equally by the treasury. An asset returned or
-/// reclaimed from a defaulting renter goes to a rental auction among members; one nobody wants is
-/// liquidated in a public sale, bondholders first.
+/// bonds first; the rest is member income, divided equally by the treasury as the periods it pays
+/// for begin. An asset returned or reclaimed from a defaulting renter goes to a rental auction among
+/// members; one nobody wants is liquidated in a public sale, bondholders first.
 ///
 /// Lifecycle (`AssetState`), and nothing else:
 ///
 ///     Auction --settle--> Rented | Failed
 ///     Rented --returnAsset / reclaim--> RentalAuction
 ///     RentalAuction --settleRental--> Rented (highest member bid) | Liquidation (no bid)
-///     Liquidation --settleLiquidation--> Liquidated (the buyer takes title) | Liquidation (no bid: reopened)
+///     Liquidation --settleLiquidation--> Liquidated (the buyer takes title) | Liquidation (no bid: reopened,
+///                                        the reserve a quarter lower each time, zero after LIQUIDATION_STEPS)
 ///
 /// Financing (`Debt`) runs beside it: from settlement the series is Outstanding until interest and
 /// principal are paid (then Redeemed: the asset is fully owned by the commune), or until a
@@ -64,15 +66,38 @@ import {RateBook} from "./libraries/RateBook.sol";
 /// accrued interest bears none). Every payment to the bonds pays accrued interest first, then
 /// principal; the rest of a rent payment, and all rent once the series is redeemed, is member
 /// income. Rent for period k of a rental agreement is due at `rental.start + k * periodSeconds`;
-/// the renter may pay any number of periods ahead. Rent not paid `graceSeconds` after it falls due,
-/// or the end of the agreement's term, lets anyone reclaim the asset.
+/// the renter may pay any number of periods ahead. Every rental starts with its first period paid
+/// from escrow: the requester escrows it with the request, a rental auction's winner with the bid.
+/// Rent not paid `graceSeconds` after it falls due, or the end of the agreement's term, lets anyone
+/// reclaim the asset.
 ///
-/// Money. This contract holds exactly `escrowHeld + creditsHeld` settlement-token base units:
-/// escrow of bids (bond bids not yet claimed, less prices paid to vendors; leading rental and
-/// liquidation bids) plus credits not yet withdrawn (vendors' prices, outbid rental and
-/// liquidation bids). Rent goes straight from the renter to the series and the treasury.
+/// Re-rental. While bonds are outstanding, a rental bid must repay them within its term by the same
+/// amortisation rule as a request, `repays(principal + interest owed at the auction's close, r*, rent,
+/// periods)` (counting the accrued interest as principal, so the rule errs on the bondholders' side).
+/// The renter who defaulted on an asset may not bid in its next rental auction, and no member who
+/// ever defaulted on it may bid for it while its bonds are outstanding: a default costs the
+/// bondholders the interest of the grace period and the auction, so members taking turns to default
+/// could otherwise hold the asset at a bare interest-only rent while its debt grows.
+///
+/// Member income of a rent payment goes to the treasury, which releases it in one equal part per
+/// rental period paid for, as each period begins. A renter who returns the asset early is refunded
+/// the member income of the periods not yet begun (bond service paid ahead stays with the bonds).
+///
+/// Money. This contract holds `escrowHeld + creditsHeld` settlement-token base units, and anything
+/// beyond that (a stray transfer) anyone may `sweep` into member income: escrow of bids (bond bids
+/// not yet claimed, less prices paid to vendors; requesters' first periods while their auctions
+/// are open; leading rental and liquidation bids) plus credits not yet withdrawn (vendors' prices,
+/// outbid or refused escrow). Rent goes straight from the renter to the series and the treasury.
+/// Every transfer is checked to move exactly the amount asked (`SettlementToken`).
+///
+/// Settlements that pay escrow on to a series or the treasury (the first period at a bond auction's
+/// or rental auction's settlement, a liquidation's proceeds) run in a call of this contract to
+/// itself. If the settlement token refuses the payment (a blocklisted series or treasury, a fee
+/// switched on), the call is undone and the settlement falls back: the bond auction fails (every
+/// bid refunded), a rental auction's or liquidation's leader is credited their escrow and the sale
+/// reopens. So no escrow is ever stuck behind a token that refuses to move it.
 contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
-    using SafeERC20 for IERC20;
+    using SettlementToken for IERC20;
     using RateBook for RateBook.Book;
 
     /// @notice Lifecycle of an asset. `None` means the id does not exist.
@@ -90,7 +115,8 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
     enum Failure {
         None,
         Undersubscribed, // the book held less than the price
-        RentTooLow // the rent cannot repay the price at the clearing rate within the term
+        RentTooLow, // the rent cannot repay the price at the clearing rate within the term
+        PaymentRefused // the settlement token refused the first period's payment at settlement
     }
 
     /// @notice Why a rental agreement ended.
@@ -135,6 +161,7 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         uint32 periods; // term
         uint32 paidPeriods; // periods paid so far
         uint128 rentPerPeriod;
+        bool defaulted; // the agreement ended by default: its renter may not bid in the next rental auction
     }
 
     /// @notice An open ascending sale: a rental auction (members bid rent) or a liquidation (anyone
@@ -144,6 +171,7 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         uint64 closesAt;
         uint32 periods; // the leader's term (rental auctions only)
         uint128 amount; // the leading rent per period, or the leading price
+        uint8 reopenings; // liquidation sales reopened without a bid (the reserve falls with each)
     }
 
     /// @notice One bid in a bond auction.
@@ -162,10 +190,14 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
     /// @notice Highest rate cap a commune may set (bounds the settlement scan of the rate book).
     uint256 public constant MAX_RATE_CAP_BPS = 4_095;
 
-    /// @notice Longest period, grace period or sale a commune may set: 100 years, in seconds. It keeps
-    /// every due time and closing time far inside uint64, so no rental can become impossible to
-    /// reclaim and no sale can close at once through an overflow.
+    /// @notice Longest period, grace period, sale or bond auction a commune may set: 100 years, in
+    /// seconds. It keeps every due time and closing time far inside uint64, so no rental can become
+    /// impossible to reclaim and no sale can close at once through an overflow.
     uint256 public constant MAX_DURATION_SECONDS = 100 * 365 days;
+
+    /// @notice Reopenings without a bid after which a liquidation's reserve is zero: each reopening
+    /// lowers it by the same step, so an asset nobody wants at its reserve is sold to any bid.
+    uint256 public constant LIQUIDATION_STEPS = 4;
 
     /// @notice The membership contract: only its members request, rent and bid for rentals.
     Commune public immutable commune;
@@ -217,6 +249,7 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
     mapping(uint256 assetId => RateBook.Book) private _books;
     mapping(address account => uint256 amount) private _credits;
     mapping(address member => uint256 count) private _commitments;
+    mapping(uint256 assetId => mapping(address member => bool)) private _defaulted;
 
     /// @notice Emitted when a member asks the commune to acquire an asset.
     event AssetRequested(
@@ -280,6 +313,17 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
     /// @notice Emitted when a liquidation sale settles: the buyer takes title.
     event AssetLiquidated(uint256 indexed assetId, address indexed buyer, uint256 proceeds, uint256 toBonds, uint256 toMembers);
 
+    /// @notice Emitted when the settlement token refused a settlement's payment from escrow; the
+    /// settlement fell back (auction failed, or the leader credited and the sale reopened).
+    /// @param assetId The asset.
+    /// @param reason The revert data of the refused payment (a token's error, SettlementTokenInexact, ...).
+    event SettlementRefused(uint256 indexed assetId, bytes reason);
+
+    /// @notice Emitted when tokens held beyond what the stock owes are swept to the treasury.
+    /// @param caller Who swept.
+    /// @param amount Settlement-token base units.
+    event SurplusSwept(address indexed caller, uint256 amount);
+
     /// @notice Deployment parameters of a common stock.
     /// @param periodSeconds Length of a rent period, seconds (at least one).
     /// @param graceSeconds How long rent may be overdue before the asset can be reclaimed.
@@ -310,6 +354,7 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         if (address(commune_.treasury()) != address(treasury_)) revert StockMiswired("commune.treasury");
         if (treasury_.stock() != address(this)) revert StockMiswired("treasury.stock");
         if (treasury_.token() != token_) revert StockMiswired("treasury.token");
+        if (treasury_.periodSeconds() != params.periodSeconds) revert StockMiswired("treasury.periodSeconds");
         if (seriesImplementation_.code.length == 0) {
             revert StockInvalidParameter("seriesImplementation", uint160(seriesImplementation_));
         }
@@ -338,13 +383,16 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
 
     // -------------------------------------------------------------- requests
 
-    /// @notice Asks the commune to acquire an asset, offering a rental agreement for it.
+    /// @notice Asks the commune to acquire an asset, offering a rental agreement for it, and escrows
+    /// the agreement's first period (paid at settlement if the sale clears, credited back otherwise).
+    /// @dev The caller must have approved this contract for `rentPerPeriod`.
     /// @param description A hash or URI describing the asset (its keccak256 is stored).
     /// @param price Price of the asset: the face value of its bond series. At most 2**128 - 1.
-    /// @param vendor Who sells the asset and receives the price.
+    /// @param vendor Who sells the asset and receives the price: neither the requester nor a member.
     /// @param rentPerPeriod Rent offered per period. At most 2**128 - 1.
     /// @param periods Term of the rental agreement, 1 to MAX_PERIODS.
-    /// @param auctionClosesAt When the bond auction closes (block time, seconds).
+    /// @param auctionClosesAt When the bond auction closes (block time, seconds), at most
+    /// MAX_DURATION_SECONDS from now.
     /// @return assetId The new asset's id.
     function requestAsset(
         string calldata description,
@@ -353,19 +401,23 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         uint256 rentPerPeriod,
         uint256 periods,
         uint256 auctionClosesAt
-    ) external returns (uint256 assetId) {
+    ) external nonReentrant returns (uint256 assetId) {
         if (!commune.isMember(msg.sender)) revert StockNotMember(msg.sender);
         if (bytes(description).length == 0) revert AssetEmptyDescription();
         if (price == 0 || price > type(uint128).max) revert AssetInvalidPrice(price);
         if (vendor == address(0)) revert AssetZeroVendor();
+        if (vendor == msg.sender) revert AssetVendorIsRequester(vendor);
+        if (commune.isMember(vendor)) revert AssetVendorIsMember(vendor);
         if (rentPerPeriod == 0 || rentPerPeriod > type(uint128).max) revert AssetInvalidRent(rentPerPeriod);
         if (periods == 0 || periods > MAX_PERIODS) revert AssetInvalidTerm(periods, MAX_PERIODS);
-        if (auctionClosesAt <= block.timestamp || auctionClosesAt > type(uint64).max) {
-            revert AuctionCloseInPast(auctionClosesAt, block.timestamp);
+        if (auctionClosesAt <= block.timestamp) revert AuctionCloseInPast(auctionClosesAt, block.timestamp);
+        if (auctionClosesAt - block.timestamp > MAX_DURATION_SECONDS) {
+            revert AuctionCloseTooLate(auctionClosesAt, block.timestamp + MAX_DURATION_SECONDS);
         }
         assetId = ++assetCount;
         Asset storage asset = _assets[assetId];
-        // Safe casts: each value was range-checked above.
+        // Safe casts: each value was range-checked above (the closing time is below now + 100 years,
+        // and block times are far below 2**63).
         asset.requester = msg.sender;
         asset.auctionClosesAt = uint64(auctionClosesAt);
         asset.state = AssetState.Auction;
@@ -375,7 +427,9 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         asset.rentPerPeriod = uint128(rentPerPeriod);
         asset.descriptionHash = keccak256(bytes(description));
         ++_commitments[msg.sender];
+        escrowHeld += rentPerPeriod;
         _emitRequested(assetId, asset, description);
+        _pull(msg.sender, address(this), rentPerPeriod);
     }
 
     /// @dev Emits {AssetRequested} from the stored record (a separate frame keeps the stack shallow).
@@ -409,23 +463,23 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
 
         uint256 before = _books[assetId].add(rateBps, amount);
         bidId = ++bidCount;
-        // Safe casts: amount and before are bounded by escrowed <= 2**128 - 1; rateBps <= 4,095;
-        // assetId <= assetCount, which cannot reach 2**64 in any chain's lifetime.
+        // Safe casts: amount and before are bounded by escrowed <= 2**128 - 1; rateBps <= 4,095.
         _bids[bidId] = Bid({
             bidder: msg.sender,
             rateBps: uint16(rateBps),
             claimed: false,
-            assetId: uint64(assetId),
+            assetId: SafeCast.toUint64(assetId),
             amount: uint128(amount),
             tickBefore: uint128(before)
         });
         asset.escrowed = uint128(escrowed);
         escrowHeld += amount;
         emit BidPlaced(assetId, bidId, msg.sender, rateBps, amount);
-        token.safeTransferFrom(msg.sender, address(this), amount);
+        _pull(msg.sender, address(this), amount);
     }
 
-    /// @notice Settles an asset's bond auction after its close. Anyone may call.
+    /// @notice Settles an asset's bond auction after its close. Anyone may call. If the sale clears,
+    /// the asset is bought, the requester's rental starts and its first period is paid from escrow.
     /// @param assetId The asset.
     /// @return cleared True if the sale cleared and the asset is bought; false if it failed.
     function settle(uint256 assetId) external nonReentrant returns (bool cleared) {
@@ -438,7 +492,30 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         if (!Amortization.repays(price, rate, asset.rentPerPeriod, asset.periods)) {
             return _fail(assetId, asset, Failure.RentTooLow);
         }
+        if (!_settleInSelfCall(assetId, rate, below)) return _fail(assetId, asset, Failure.PaymentRefused);
+        return true;
+    }
 
+    /// @notice The effects of a settlement that pays escrow on (see the header): a bond sale that
+    /// clears, a rental auction with a winner, a liquidation sale with a buyer. Only this contract,
+    /// from `settle`, `settleRental` and `settleLiquidation`, so that a payment the token refuses
+    /// undoes them all.
+    /// @param assetId The asset (its state says which settlement).
+    /// @param rate The clearing rate (bond sales only).
+    /// @param below Sum of the bids below the clearing rate (bond sales only).
+    function runSettlement(uint256 assetId, uint256 rate, uint256 below) external {
+        if (msg.sender != address(this)) revert StockOnlySelf(msg.sender);
+        AssetState state = _assets[assetId].state;
+        if (state == AssetState.Auction) _clear(assetId, rate, below);
+        else if (state == AssetState.RentalAuction) _startWinningRental(assetId);
+        else _sell(assetId);
+    }
+
+    /// @dev A bond sale that clears: the series is created, the vendor credited the price, the
+    /// requester's rental started and its first period paid from escrow.
+    function _clear(uint256 assetId, uint256 rate, uint256 below) private {
+        Asset storage asset = _assets[assetId];
+        uint256 price = asset.price;
         address series = Clones.cloneWithImmutableArgs(
             seriesImplementation,
             BondSeries(seriesImplementation).encodeTerms(
@@ -453,16 +530,15 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         asset.state = AssetState.Rented;
         Debt storage debt = _debts[assetId];
         debt.principal = uint128(price);
-        debt.start = uint64(block.timestamp);
+        debt.start = SafeCast.toUint64(block.timestamp);
 
         escrowHeld -= price;
         creditsHeld += price;
         _credits[asset.vendor] += price;
         emit AuctionSettled(assetId, rate, series, price);
         emit Credited(asset.vendor, assetId, price);
-        // The requester's commitment carries over to the rental.
-        _startRental(assetId, asset.requester, asset.rentPerPeriod, asset.periods);
-        return true;
+        // The requester's commitment carries over to the rental, and their escrow pays its first period.
+        _startPaidRental(assetId, asset.requester, asset.rentPerPeriod, asset.periods);
     }
 
     /// @notice Claims a bid after settlement: bonds for the filled part, tokens for the rest.
@@ -483,33 +559,43 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         escrowHeld -= refund;
         emit BidClaimed(bidId, msg.sender, bonds, refund);
         if (bonds > 0) BondSeries(asset.series).mint(msg.sender, bonds);
-        if (refund > 0) token.safeTransfer(msg.sender, refund);
+        if (refund > 0) _pay(msg.sender, refund);
     }
 
     // -------------------------------------------------------------------- rent
 
     /// @notice Pays `periods` periods of rent ahead. Bond service first (interest, then principal),
-    /// the rest to the members through the treasury. Only the renter.
+    /// the rest to the members through the treasury, released as those periods begin. Only the renter.
     /// @dev The renter must have approved this contract for `periods * rentPerPeriod`.
     /// @param assetId The asset.
     /// @param periods Periods to pay, from 1 to what the agreement has left.
     /// @return amount Settlement-token base units paid.
     function payRent(uint256 assetId, uint256 periods) external nonReentrant returns (uint256 amount) {
         Rental storage rental = _rentedBy(assetId, msg.sender);
-        uint256 remaining = rental.periods - rental.paidPeriods;
+        uint256 paid = rental.paidPeriods;
+        uint256 remaining = rental.periods - paid;
         if (periods == 0 || periods > remaining) revert RentInvalidPeriods(periods, remaining);
-        // Safe cast: periods <= remaining < 2**32.
-        rental.paidPeriods += uint32(periods);
+        // Safe cast: paid + periods <= rental.periods <= MAX_PERIODS.
+        rental.paidPeriods = uint32(paid + periods);
         amount = periods * rental.rentPerPeriod;
-        _payRent(assetId, msg.sender, periods, amount, msg.sender);
+        _payRent(assetId, msg.sender, paid, periods, amount, msg.sender);
     }
 
-    /// @notice Returns a rented asset to the commune, which offers it to the members again.
-    /// Rent already paid is not refunded: it has been paid on to bondholders and members.
+    /// @notice Returns a rented asset to the commune, which offers it to the members again. Bond
+    /// service already paid stays with the bonds; the member income of periods paid ahead that have
+    /// not begun is refunded to the renter. A renter who returns it with a period due and unpaid
+    /// has defaulted (as if reclaimed: barred from bidding for it while its bonds are outstanding).
     /// @param assetId The asset; only its renter may return it.
-    function returnAsset(uint256 assetId) external {
-        _rentedBy(assetId, msg.sender);
+    function returnAsset(uint256 assetId) external nonReentrant {
+        Rental storage rental = _rentedBy(assetId, msg.sender);
+        uint256 paid = rental.paidPeriods;
+        if (paid < rental.periods && block.timestamp >= rental.start + paid * periodSeconds) {
+            _markDefault(assetId, rental);
+            _endRental(assetId, msg.sender, RentalEnd.Defaulted);
+            return;
+        }
         _endRental(assetId, msg.sender, RentalEnd.Returned);
+        treasury.refundRental(assetId, msg.sender, paid, rental.rentPerPeriod);
     }
 
     /// @notice Reclaims an asset whose rent is overdue past the grace period, or whose term has
@@ -521,6 +607,7 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         Rental storage rental = _rentals[assetId];
         (uint256 dueAt, RentalEnd reason) = _reclaimableAt(rental);
         if (block.timestamp < dueAt) revert ReclaimNotDue(assetId, dueAt);
+        if (reason == RentalEnd.Defaulted) _markDefault(assetId, rental);
         _endRental(assetId, rental.renter, reason);
     }
 
@@ -531,7 +618,7 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
     /// @dev The caller must have approved this contract for `rentPerPeriod`.
     /// @param assetId The asset.
     /// @param rentPerPeriod Rent offered per period; more than the leading bid, and while bonds are
-    /// outstanding more than a period's interest.
+    /// outstanding enough to repay them within the term (see the header).
     /// @param periods Term wanted, 1 to MAX_PERIODS.
     function bidRent(uint256 assetId, uint256 rentPerPeriod, uint256 periods) external nonReentrant {
         if (!commune.isMember(msg.sender)) revert StockNotMember(msg.sender);
@@ -543,10 +630,14 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         if (rentPerPeriod <= sale.amount || rentPerPeriod > type(uint128).max) {
             revert RentBidTooLow(rentPerPeriod, sale.amount);
         }
-        Debt storage debt = _debts[assetId];
-        if (debt.principal > 0) {
-            uint256 minimum = Amortization.interest(debt.principal, asset.clearingRateBps) + 1;
-            if (rentPerPeriod < minimum) revert RentBelowBondService(rentPerPeriod, minimum);
+        (uint256 principal, uint256 interest) = _debtAt(assetId, sale.closesAt);
+        uint256 owed = principal + interest;
+        Rental storage last = _rentals[assetId];
+        if ((last.defaulted && last.renter == msg.sender) || (owed > 0 && _defaulted[assetId][msg.sender])) {
+            revert RentBidByDefaulter(assetId, msg.sender);
+        }
+        if (owed > 0 && !Amortization.repays(owed, asset.clearingRateBps, rentPerPeriod, periods)) {
+            revert RentBidDoesNotRepay(rentPerPeriod, periods, owed);
         }
         _outbid(assetId, sale);
         // Safe casts: checked above.
@@ -556,33 +647,47 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         ++_commitments[msg.sender];
         escrowHeld += rentPerPeriod;
         emit RentBid(assetId, msg.sender, rentPerPeriod, periods);
-        token.safeTransferFrom(msg.sender, address(this), rentPerPeriod);
+        _pull(msg.sender, address(this), rentPerPeriod);
     }
 
     /// @notice Settles a rental auction after its close. Anyone may call. The leader becomes the
     /// renter with the first period paid from the escrow; with no bid the asset goes to liquidation.
+    /// If the token refuses the first period's payment, the leader is credited their escrow and the
+    /// auction reopens.
     /// @param assetId The asset.
-    /// @return rented True if a member now rents it; false if it is offered for liquidation.
+    /// @return rented True if a member now rents it; false if it is offered for liquidation (or reopened).
     function settleRental(uint256 assetId) external nonReentrant returns (bool rented) {
         Asset storage asset = _assets[assetId];
         if (asset.state != AssetState.RentalAuction) revert RentalAuctionNotOpen(assetId, uint8(asset.state));
         Sale storage sale = _sales[assetId];
         if (block.timestamp < sale.closesAt) revert AuctionStillOpen(assetId, sale.closesAt);
-        address winner = sale.leader;
-        if (winner == address(0)) {
+        if (sale.leader == address(0)) {
             asset.state = AssetState.Liquidation;
             _openLiquidation(assetId, sale);
             return false;
         }
+        if (_settleInSelfCall(assetId, 0, 0)) return true;
+        // The token refused: the leader gets their escrow back and the members may bid again.
+        _outbid(assetId, sale);
+        _clearLeader(sale);
+        uint256 closesAt = block.timestamp + saleSeconds;
+        // Safe cast: block times are far below 2**63 and saleSeconds <= MAX_DURATION_SECONDS.
+        sale.closesAt = uint64(closesAt);
+        emit RentalAuctionOpened(assetId, closesAt);
+        return false;
+    }
+
+    /// @dev A rental auction with a winner: the sale closed, the rental started and its first period
+    /// paid from the winner's escrow.
+    function _startWinningRental(uint256 assetId) private {
+        Sale storage sale = _sales[assetId];
+        address winner = sale.leader;
         uint256 rent = sale.amount;
         uint256 periods = sale.periods;
         delete _sales[assetId];
-        asset.state = AssetState.Rented;
-        _startRental(assetId, winner, rent, periods);
-        _rentals[assetId].paidPeriods = 1;
-        escrowHeld -= rent;
-        _payRent(assetId, winner, 1, rent, address(this));
-        return true;
+        _assets[assetId].state = AssetState.Rented;
+        // The winner's commitment as leader carries over to the rental.
+        _startPaidRental(assetId, winner, rent, periods);
     }
 
     // ------------------------------------------------------------- liquidation
@@ -606,24 +711,38 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         sale.amount = uint128(amount);
         escrowHeld += amount;
         emit LiquidationBid(assetId, msg.sender, amount);
-        token.safeTransferFrom(msg.sender, address(this), amount);
+        _pull(msg.sender, address(this), amount);
     }
 
     /// @notice Settles a liquidation sale after its close. Anyone may call. The proceeds pay the
     /// series' interest and principal first; any surplus is member income; any shortfall is the
-    /// bondholders' loss. The buyer takes title. With no bid the sale reopens.
+    /// bondholders' loss. The buyer takes title. With no bid the sale reopens with a lower reserve;
+    /// if the token refuses to move the proceeds, the buyer is credited their escrow and the sale reopens.
     /// @param assetId The asset.
-    /// @return sold True if sold; false if there was no bid and the sale reopened.
+    /// @return sold True if sold; false if there was no bid (or the payment was refused) and the sale reopened.
     function settleLiquidation(uint256 assetId) external nonReentrant returns (bool sold) {
         Asset storage asset = _assets[assetId];
         if (asset.state != AssetState.Liquidation) revert LiquidationNotOpen(assetId, uint8(asset.state));
         Sale storage sale = _sales[assetId];
         if (block.timestamp < sale.closesAt) revert AuctionStillOpen(assetId, sale.closesAt);
-        address buyer = sale.leader;
-        if (buyer == address(0)) {
+        if (sale.leader == address(0)) {
+            // Safe cast: the count stops at LIQUIDATION_STEPS.
+            if (sale.reopenings < LIQUIDATION_STEPS) sale.reopenings = uint8(sale.reopenings + 1);
             _openLiquidation(assetId, sale);
             return false;
         }
+        if (_settleInSelfCall(assetId, 0, 0)) return true;
+        _outbid(assetId, sale);
+        _clearLeader(sale);
+        _openLiquidation(assetId, sale);
+        return false;
+    }
+
+    /// @dev A liquidation sale with a buyer: title to the buyer, the proceeds paid through the waterfall.
+    function _sell(uint256 assetId) private {
+        Asset storage asset = _assets[assetId];
+        Sale storage sale = _sales[assetId];
+        address buyer = sale.leader;
         uint256 proceeds = sale.amount;
         delete _sales[assetId];
         asset.state = AssetState.Liquidated;
@@ -634,8 +753,7 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         uint256 toBonds = _serviceDebt(assetId, debt, asset.clearingRateBps, proceeds);
         uint256 shortfall = uint256(debt.principal) + debt.interestOwed;
         if (shortfall > 0) {
-            // Safe cast: interest accrued on an asset never approaches 2**127 base units.
-            debt.writtenOff = uint128(shortfall);
+            debt.writtenOff = SafeCast.toUint128(shortfall);
             debt.principal = 0;
             debt.interestOwed = 0;
             emit SeriesWrittenOff(assetId, shortfall);
@@ -644,8 +762,8 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         emit AssetLiquidated(assetId, buyer, proceeds, toBonds, toMembers);
         if (toBonds > 0) _payBonds(asset.series, toBonds, address(this));
         if (toMembers > 0) {
-            token.safeTransfer(address(treasury), toMembers);
             treasury.recordIncome(toMembers);
+            _send(address(treasury), toMembers);
         }
     }
 
@@ -657,7 +775,21 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         _credits[msg.sender] = 0;
         creditsHeld -= amount;
         emit Withdrawn(msg.sender, amount);
-        token.safeTransfer(msg.sender, amount);
+        _pay(msg.sender, amount);
+    }
+
+    /// @notice Sends the settlement tokens this contract holds beyond what it owes (escrow plus
+    /// credits: a stray transfer, a positive rebase) to the treasury, which divides them among the
+    /// members. Anyone may call.
+    /// @return amount Settlement-token base units swept.
+    function sweep() external nonReentrant returns (uint256 amount) {
+        uint256 held = token.balanceOf(address(this));
+        uint256 owed = escrowHeld + creditsHeld;
+        if (held <= owed) revert NothingToSweep();
+        amount = held - owed;
+        emit SurplusSwept(msg.sender, amount);
+        _pay(address(treasury), amount);
+        treasury.sweep();
     }
 
     // ------------------------------------------------------------------- views
@@ -725,14 +857,8 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
     /// @param assetId The asset.
     /// @return principal Outstanding principal.
     /// @return interest Accrued, unpaid interest.
-    function debtOwed(uint256 assetId) public view returns (uint256 principal, uint256 interest) {
-        Debt storage debt = _debts[assetId];
-        principal = debt.principal;
-        interest = debt.interestOwed;
-        if (principal > 0) {
-            uint256 started = _periodsStarted(debt);
-            interest += (started - debt.accruedPeriods) * Amortization.interest(principal, _assets[assetId].clearingRateBps);
-        }
+    function debtOwed(uint256 assetId) external view returns (uint256 principal, uint256 interest) {
+        return _debtAt(assetId, block.timestamp);
     }
 
     /// @notice Whether the asset's bonds are all redeemed: the asset is fully owned by the commune.
@@ -773,11 +899,24 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         return _titleHolder[assetId];
     }
 
-    /// @notice The least price a liquidation bid for the asset may offer.
+    /// @notice The least price a liquidation bid for the asset may offer now: the commune's reserve,
+    /// lowered by a LIQUIDATION_STEPS-th for each reopening without a bid (zero after LIQUIDATION_STEPS).
     /// @param assetId The asset.
     /// @return Settlement-token base units.
     function liquidationReserve(uint256 assetId) public view returns (uint256) {
-        return Math.mulDiv(_assets[assetId].price, liquidationReserveBps, Amortization.BPS, Math.Rounding.Ceil);
+        uint256 steps = LIQUIDATION_STEPS - _sales[assetId].reopenings;
+        return Math.mulDiv(
+            _assets[assetId].price, liquidationReserveBps * steps, Amortization.BPS * LIQUIDATION_STEPS, Math.Rounding.Ceil
+        );
+    }
+
+    /// @notice Whether `member` ever defaulted on a rental of `assetId` (and so may not bid for it
+    /// while its bonds are outstanding).
+    /// @param assetId The asset.
+    /// @param member Any address.
+    /// @return True after a default.
+    function hasDefaulted(uint256 assetId, address member) external view returns (bool) {
+        return _defaulted[assetId][member];
     }
 
     /// @notice Assets `member` has requested, rents, or leads the rental auction of: a member with
@@ -790,6 +929,34 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
 
     // ---------------------------------------------------------------- internal
 
+    /// @dev Token moves, each in one place (see `SettlementToken`): into a commune contract from an
+    /// account, from this contract to another commune contract, and out to an account.
+    function _pull(address from, address to, uint256 amount) private {
+        token.pullExact(from, to, amount);
+    }
+
+    function _send(address to, uint256 amount) private {
+        token.sendExact(to, amount);
+    }
+
+    function _pay(address to, uint256 amount) private {
+        token.payOut(to, amount);
+    }
+
+    /// @dev Runs a settlement's effects (`runSettlement`, a call of this contract to itself) so that a
+    /// payment the token refuses undoes them all; returns whether they happened. Emits
+    /// {SettlementRefused} otherwise. A call that ran out of gas is not taken for a refusal (the caller
+    /// gave too little gas): the whole settlement reverts instead, so nobody can force a fallback by
+    /// starving it.
+    function _settleInSelfCall(uint256 assetId, uint256 rate, uint256 below) private returns (bool) {
+        uint256 gasBefore = gasleft();
+        (bool ok, bytes memory reason) = address(this).call(abi.encodeCall(this.runSettlement, (assetId, rate, below)));
+        if (ok) return true;
+        if (gasleft() <= gasBefore / 63) revert StockSettlementOutOfGas(assetId);
+        emit SettlementRefused(assetId, reason);
+        return false;
+    }
+
     /// @dev The asset, which must be in its bond auction. Reverts AssetUnknown / AuctionNotOpen.
     function _openAuction(uint256 assetId) private view returns (Asset storage asset) {
         asset = _assets[assetId];
@@ -799,26 +966,43 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Marks the auction failed: every bid will be refunded in full by `claim`.
+    /// @dev Marks the auction failed: every bid will be refunded in full by `claim`, and the
+    /// requester's escrowed first period is credited back.
     function _fail(uint256 assetId, Asset storage asset, Failure reason) private returns (bool) {
         asset.state = AssetState.Failed;
         asset.failure = reason;
-        --_commitments[asset.requester];
+        address requester = asset.requester;
+        --_commitments[requester];
+        uint256 rent = asset.rentPerPeriod;
+        escrowHeld -= rent;
+        creditsHeld += rent;
+        _credits[requester] += rent;
         emit AuctionFailed(assetId, reason);
+        emit Credited(requester, assetId, rent);
         return false;
     }
 
-    /// @dev Starts a rental agreement at the current block time. Emits {RentalStarted}.
-    function _startRental(uint256 assetId, address renter, uint256 rentPerPeriod, uint256 periods) private {
+    /// @dev Starts a rental agreement at the current block time with its first period paid from
+    /// escrow (`rent`, already counted in `escrowHeld`). Emits {RentalStarted} and {RentPaid}.
+    function _startPaidRental(uint256 assetId, address renter, uint256 rent, uint256 periods) private {
         // Safe casts: rent < 2**128 and periods <= MAX_PERIODS were checked by the callers.
         _rentals[assetId] = Rental({
             renter: renter,
-            start: uint64(block.timestamp),
+            start: SafeCast.toUint64(block.timestamp),
             periods: uint32(periods),
-            paidPeriods: 0,
-            rentPerPeriod: uint128(rentPerPeriod)
+            paidPeriods: 1,
+            rentPerPeriod: uint128(rent),
+            defaulted: false
         });
-        emit RentalStarted(assetId, renter, rentPerPeriod, periods, block.timestamp);
+        emit RentalStarted(assetId, renter, rent, periods, block.timestamp);
+        escrowHeld -= rent;
+        _payRent(assetId, renter, 0, 1, rent, address(this));
+    }
+
+    /// @dev Remembers that the rental's renter defaulted on the asset.
+    function _markDefault(uint256 assetId, Rental storage rental) private {
+        rental.defaulted = true;
+        _defaulted[assetId][rental.renter] = true;
     }
 
     /// @dev Ends the rental and opens a rental auction among the members.
@@ -850,7 +1034,8 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         return (rental.start + uint256(rental.periods) * periodSeconds, RentalEnd.TermEnded);
     }
 
-    /// @dev Credits the current leader of a sale with their escrow (they were outbid).
+    /// @dev Credits the current leader of a sale with their escrow (they were outbid, or the token
+    /// refused their winning payment).
     function _outbid(uint256 assetId, Sale storage sale) private {
         address leader = sale.leader;
         if (leader == address(0)) return;
@@ -862,6 +1047,13 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         emit Credited(leader, assetId, amount);
     }
 
+    /// @dev Clears a sale's leader (after a refused payment; their escrow was credited back).
+    function _clearLeader(Sale storage sale) private {
+        sale.leader = address(0);
+        sale.amount = 0;
+        sale.periods = 0;
+    }
+
     /// @dev Opens (or reopens) the liquidation sale. Emits {LiquidationOpened}.
     function _openLiquidation(uint256 assetId, Sale storage sale) private {
         uint256 closesAt = block.timestamp + saleSeconds;
@@ -870,9 +1062,16 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         emit LiquidationOpened(assetId, closesAt, liquidationReserve(assetId));
     }
 
-    /// @dev Period starts of the series up to now: period 0 starts at settlement.
-    function _periodsStarted(Debt storage debt) private view returns (uint256) {
-        return (block.timestamp - debt.start) / periodSeconds + 1;
+    /// @dev What the asset owes at block time `time` (not before its settlement): principal, and
+    /// interest accrued to the period `time` falls in.
+    function _debtAt(uint256 assetId, uint256 time) private view returns (uint256 principal, uint256 interest) {
+        Debt storage debt = _debts[assetId];
+        principal = debt.principal;
+        interest = debt.interestOwed;
+        if (principal > 0) {
+            uint256 started = (time - debt.start) / periodSeconds + 1;
+            interest += (started - debt.accruedPeriods) * Amortization.interest(principal, _assets[assetId].clearingRateBps);
+        }
     }
 
     /// @dev Accrues interest to the current period, then applies up to `amount` to the debt,
@@ -885,17 +1084,16 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         uint256 principal = debt.principal;
         uint256 interest = debt.interestOwed;
         if (principal == 0 && interest == 0) return 0; // redeemed, written off, or never financed
-        uint256 started = _periodsStarted(debt);
+        uint256 started = (block.timestamp - debt.start) / periodSeconds + 1;
         if (principal > 0 && started > debt.accruedPeriods) {
             interest += (started - debt.accruedPeriods) * Amortization.interest(principal, rateBps);
         }
-        // Safe cast: period counts are far below 2**32.
-        debt.accruedPeriods = uint32(started);
+        debt.accruedPeriods = SafeCast.toUint32(started);
         uint256 toInterest = Math.min(amount, interest);
         uint256 toPrincipal = Math.min(amount - toInterest, principal);
         toBonds = toInterest + toPrincipal;
-        // Safe casts: both only fall from values that fit.
-        debt.interestOwed = uint128(interest - toInterest);
+        // Principal only falls from a value that fits; interest is checked (it grows with time).
+        debt.interestOwed = SafeCast.toUint128(interest - toInterest);
         debt.principal = uint128(principal - toPrincipal);
         if (principal == toPrincipal && interest == toInterest) {
             debt.redeemed = true;
@@ -903,26 +1101,41 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Moves `amount` to the series (from the renter, or from this contract's escrow) and records it.
+    /// @dev Records a payment of `amount` to the series, then moves it there (from the renter, or from
+    /// this contract's escrow), exactly. Booked first, so that a token hook running during the
+    /// transfer never finds the arriving tokens unowed.
     function _payBonds(address series, uint256 amount, address from) private {
-        if (from == address(this)) token.safeTransfer(series, amount);
-        else token.safeTransferFrom(from, series, amount);
         BondSeries(series).pay(amount);
+        if (from == address(this)) _send(series, amount);
+        else _pull(from, series, amount);
     }
 
-    /// @dev Runs a rent payment of `amount` through the waterfall: bond service, then member income.
-    /// Tokens come from `from`: the renter, or this contract's escrow. Emits {RentPaid}.
-    function _payRent(uint256 assetId, address renter, uint256 periods, uint256 amount, address from) private {
+    /// @dev Runs a rent payment of `amount` for rental periods `first` to `first + periods - 1`
+    /// through the waterfall: bond service, then member income, which the treasury releases as those
+    /// periods begin. Tokens come from `from`: the renter, or this contract's escrow. Emits {RentPaid}.
+    function _payRent(uint256 assetId, address renter, uint256 first, uint256 periods, uint256 amount, address from)
+        private
+    {
+        uint256 toMembers = _serviceRent(assetId, renter, periods, amount, from);
+        // The treasury books the rent before its member income arrives (see `_payBonds`).
+        treasury.recordRent(assetId, renter, amount, toMembers, _rentals[assetId].start, first, periods);
+        if (toMembers > 0) {
+            if (from == address(this)) _send(address(treasury), toMembers);
+            else _pull(from, address(treasury), toMembers);
+        }
+    }
+
+    /// @dev The bond service of a rent payment, paid to the series.
+    /// @return toMembers What is left for the treasury. Emits {RentPaid}.
+    function _serviceRent(uint256 assetId, address renter, uint256 periods, uint256 amount, address from)
+        private
+        returns (uint256 toMembers)
+    {
         Asset storage asset = _assets[assetId];
         uint256 toBonds = _serviceDebt(assetId, _debts[assetId], asset.clearingRateBps, amount);
-        uint256 toMembers = amount - toBonds;
+        toMembers = amount - toBonds;
         emit RentPaid(assetId, renter, periods, amount, toBonds, toMembers);
         if (toBonds > 0) _payBonds(asset.series, toBonds, from);
-        if (toMembers > 0) {
-            if (from == address(this)) token.safeTransfer(address(treasury), toMembers);
-            else token.safeTransferFrom(from, address(treasury), toMembers);
-        }
-        treasury.recordRent(renter, amount, toMembers);
     }
 
     /// @dev Bond units a bid is filled with (see the header for the rule).

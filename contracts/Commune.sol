@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 pragma solidity 0.8.30;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {ICommuneErrors} from "./interfaces/ICommuneErrors.sol";
-import {ICommitments, IMembershipHooks} from "./interfaces/ICommuneHooks.sol";
+import {ICommitments, IMembershipHooks, ISurplusSink} from "./interfaces/ICommuneHooks.sol";
 import {IERC5192} from "./interfaces/IERC5192.sol";
+import {SettlementToken} from "./libraries/SettlementToken.sol";
 
 /// @title Commune: membership of a venture commune
 /// @notice Each member holds exactly one share, earned by labour and never transferable.
@@ -14,15 +16,22 @@ import {IERC5192} from "./interfaces/IERC5192.sol";
 ///
 /// Labour accounting. Anyone may submit a labour claim of `units` with evidence. Members other
 /// than the worker attest it, once each. A claim is *counted* by the attestation that brings its
-/// attestations to the quorum in force at that moment,
+/// attestations to the quorum in force at that moment, among the members who may attest it:
 ///
-///     quorum = min(quorumCap, memberCount),
+///     quorum(worker) = min(quorumCap, memberCount - (worker is a member ? 1 : 0)),
 ///
 /// and its units are then added to the worker's counted labour. A worker whose counted labour
 /// is at least `labourThreshold` may `join`: that spends `labourThreshold` units (any excess is
 /// kept for later) and mints exactly one share. A member who `leave`s burns the share; coming back
-/// takes new counted labour. No function is payable and there is no `receive` or `fallback`,
-/// so no call that carries ETH can succeed, and no amount of money or tokens changes membership.
+/// takes new counted labour. The last member cannot leave (income would be owed to nobody). No
+/// function is payable and there is no `receive` or `fallback`, so no call that carries ETH can
+/// succeed, and no amount of money or tokens changes membership.
+///
+/// Identity. A share is bound to an address, and no contract can see the person behind it: a share
+/// held by a smart-contract wallet is sold by selling the wallet. A commune deployed with
+/// `eoaOnly` admits only externally owned accounts without delegated code (founders without code,
+/// joiners who sign the transaction themselves); an account may still delegate later (EIP-7702)
+/// and a key can be handed over, so members who attest labour vouch for the person, not the address.
 ///
 /// Every change of membership goes through `_admit` or `_remove`, and every change of a share's
 /// owner through ERC-721's `_update`, which refuses any move between two non-zero addresses.
@@ -33,6 +42,8 @@ import {IERC5192} from "./interfaces/IERC5192.sol";
 /// member with commitments in the common stock (a pending request, a rental, a leading rental bid)
 /// cannot leave. Both may be the zero address for a membership-only commune.
 contract Commune is ERC721, IERC5192, ICommuneErrors {
+    using SettlementToken for IERC20;
+
     /// @notice One labour claim, packed into one storage slot plus the evidence hash.
     /// @param worker Who did the work and will be credited.
     /// @param units Labour units claimed (the commune decides what a unit means: an hour, a task).
@@ -48,8 +59,11 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
     /// @notice Labour units a share costs.
     uint256 public immutable labourThreshold;
 
-    /// @notice Most attestations a claim ever needs; the quorum is min(quorumCap, memberCount).
+    /// @notice Most attestations a claim ever needs; the quorum is min(quorumCap, members who may attest).
     uint256 public immutable quorumCap;
+
+    /// @notice Whether only externally owned accounts (without delegated code) may hold a share.
+    bool public immutable eoaOnly;
 
     /// @notice The treasury told of admissions and exits (zero for a membership-only commune).
     IMembershipHooks public immutable treasury;
@@ -110,6 +124,7 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
     /// @param quorumCap_ Most attestations a claim needs; from 1 to 2**24 - 1.
     /// @param treasury_ The commune's treasury, or zero for a membership-only commune.
     /// @param stock_ The commune's common stock, or zero for a membership-only commune.
+    /// @param eoaOnly_ Admit only externally owned accounts (founders without code, joiners who sign).
     constructor(
         string memory name_,
         string memory symbol_,
@@ -117,7 +132,8 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
         uint256 labourThreshold_,
         uint256 quorumCap_,
         IMembershipHooks treasury_,
-        address stock_
+        address stock_,
+        bool eoaOnly_
     ) ERC721(name_, symbol_) {
         if (founders.length == 0) revert CommuneNoFounders();
         if (labourThreshold_ == 0) revert CommuneInvalidParameter("labourThreshold", labourThreshold_);
@@ -128,8 +144,10 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
         quorumCap = quorumCap_;
         treasury = treasury_;
         stock = stock_;
+        eoaOnly = eoaOnly_;
         // Founders are admitted before the treasury exists, when income per share is still zero.
         for (uint256 i = 0; i < founders.length; ++i) {
+            if (eoaOnly_ && founders[i].code.length != 0) revert CommuneContractAccount(founders[i]);
             _admit(founders[i], false);
         }
     }
@@ -168,7 +186,7 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
         claim.attestations = attestations;
         emit LabourAttested(claimId, msg.sender, attestations);
 
-        if (attestations >= quorum()) {
+        if (attestations >= quorumFor(worker)) {
             claim.counted = true;
             uint256 total = _countedLabour[worker] + claim.units;
             _countedLabour[worker] = total;
@@ -180,10 +198,15 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
 
     /// @notice Joins the commune: spends `labourThreshold` units of the caller's counted labour for one share.
     /// @dev Not payable: value cannot buy a share. Only the caller's own labour admits the caller.
+    /// In an `eoaOnly` commune the caller must sign the transaction itself and have no code.
     /// @return shareId The share minted to the caller.
     function join() external returns (uint256 shareId) {
         uint256 counted = _countedLabour[msg.sender];
         if (_shareOf[msg.sender] != 0) revert CommuneAlreadyMember(msg.sender);
+        // tx.origin is compared, never trusted: the caller must be the signer of the transaction.
+        if (eoaOnly && (msg.sender != tx.origin || msg.sender.code.length != 0)) {
+            revert CommuneContractAccount(msg.sender);
+        }
         if (counted < labourThreshold) revert LabourBelowThreshold(msg.sender, counted, labourThreshold);
         // Cannot underflow: counted >= labourThreshold was just checked.
         unchecked {
@@ -193,14 +216,29 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
     }
 
     /// @notice Leaves the commune: the caller's share is burned. Income accrued so far stays claimable.
-    /// A member who has requested, rents, or leads the rental auction of an asset cannot leave.
+    /// A member who has requested, rents, or leads the rental auction of an asset cannot leave, and
+    /// neither can the last member.
     function leave() external {
         if (_shareOf[msg.sender] == 0) revert CommuneNotMember(msg.sender);
+        if (memberCount == 1) revert CommuneLastMember(msg.sender);
         if (stock != address(0)) {
             uint256 commitments = ICommitments(stock).commitments(msg.sender);
             if (commitments != 0) revert CommuneMemberCommitted(msg.sender, commitments);
         }
         _remove(msg.sender);
+    }
+
+    /// @notice Sends any settlement tokens this contract holds (it owes none) to the treasury, which
+    /// divides them among the members. Anyone may call.
+    /// @return amount Settlement-token base units swept.
+    function sweep() external returns (uint256 amount) {
+        ISurplusSink sink = ISurplusSink(address(treasury));
+        if (address(sink) == address(0)) revert CommuneNothingToSweep();
+        IERC20 token = sink.token();
+        amount = token.balanceOf(address(this));
+        if (amount == 0) revert CommuneNothingToSweep();
+        token.payOut(address(sink), amount);
+        sink.sweep();
     }
 
     // ------------------------------------------------------------------- views
@@ -219,10 +257,19 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
         return _shareOf[account];
     }
 
-    /// @notice Attestations a claim needs right now: min(quorumCap, memberCount).
+    /// @notice Attestations a non-member's claim needs right now: min(quorumCap, memberCount).
     /// @return The quorum.
     function quorum() public view returns (uint256) {
         return Math.min(quorumCap, memberCount);
+    }
+
+    /// @notice Attestations a claim of `worker` needs right now: the worker cannot attest their own
+    /// claim, so a member's claim needs min(quorumCap, memberCount - 1).
+    /// @param worker The claim's worker.
+    /// @return The quorum.
+    function quorumFor(address worker) public view returns (uint256) {
+        uint256 attesters = _shareOf[worker] != 0 ? memberCount - 1 : memberCount;
+        return Math.min(quorumCap, attesters);
     }
 
     /// @notice Counted labour units of `worker` not yet spent on a share.
@@ -292,18 +339,20 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
 
     // ---------------------------------------------------------------- internal
 
-    /// @dev Mints the one share of a new member; `notify` tells the treasury (not for founders).
+    /// @dev Mints the one share of a new member; `notify` tells the treasury (not for founders),
+    /// first: the treasury releases the income of begun periods among the members before this one
+    /// is counted (the treasury is fixed at deployment and calls nothing back but views).
     /// Requirements: `member` holds no share (checked here, so founders are distinct too).
     /// Emits {MemberJoined}, {Locked} and ERC-721 {Transfer}.
     function _admit(address member, bool notify) internal returns (uint256 shareId) {
         if (_shareOf[member] != 0) revert CommuneAlreadyMember(member);
+        if (notify && address(treasury) != address(0)) treasury.onJoin(member);
         shareId = ++_lastShareId;
         _shareOf[member] = shareId;
         ++memberCount;
         _mint(member, shareId);
         emit Locked(shareId);
         emit MemberJoined(member, shareId);
-        if (notify && address(treasury) != address(0)) treasury.onJoin(member);
     }
 
     /// @dev Burns the share of a leaving member.

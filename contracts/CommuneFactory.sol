@@ -26,6 +26,7 @@ contract CommuneFactory is ICommuneFactoryErrors {
     /// @param quorumCap Most attestations a labour claim needs; from 1 to 2**24 - 1.
     /// @param token The settlement token (any ERC-20 with decimals).
     /// @param params Period length, grace period, sale length, rate cap and liquidation reserve.
+    /// @param eoaOnly Admit only externally owned accounts as members (see `Commune`).
     struct Config {
         string name;
         string symbol;
@@ -34,6 +35,7 @@ contract CommuneFactory is ICommuneFactoryErrors {
         uint256 quorumCap;
         IERC20 token;
         CommonStock.Params params;
+        bool eoaOnly;
     }
 
     /// @notice Creates membership contracts.
@@ -83,11 +85,9 @@ contract CommuneFactory is ICommuneFactoryErrors {
     function create(Config calldata config) external returns (Commune commune, Treasury treasury, CommonStock stock) {
         if (address(config.token).code.length == 0) revert FactoryTokenNotContract(address(config.token));
         (address communeAt, address treasuryAt, address stockAt) = predict();
-        commune = communeDeployer.deploy(
-            config.name, config.symbol, config.founders, config.labourThreshold, config.quorumCap, treasuryAt, stockAt
-        );
+        commune = _deployCommune(config, treasuryAt, stockAt);
         _expect("Commune", communeAt, address(commune));
-        treasury = treasuryDeployer.deploy(commune, config.token, stockAt);
+        treasury = treasuryDeployer.deploy(commune, config.token, stockAt, config.params.periodSeconds);
         _expect("Treasury", treasuryAt, address(treasury));
         stock = stockDeployer.deploy(commune, config.token, treasury, seriesImplementation, config.params);
         _expect("CommonStock", stockAt, address(stock));
@@ -101,6 +101,20 @@ contract CommuneFactory is ICommuneFactoryErrors {
     /// @return stock The common stock's.
     function predict() public view returns (address commune, address treasury, address stock) {
         return (_next(communeDeployer), _next(treasuryDeployer), _next(stockDeployer));
+    }
+
+    /// @dev The membership contract, in a frame of its own (the arguments would not fit the caller's stack).
+    function _deployCommune(Config calldata config, address treasuryAt, address stockAt) private returns (Commune) {
+        return communeDeployer.deploy(
+            config.name,
+            config.symbol,
+            config.founders,
+            config.labourThreshold,
+            config.quorumCap,
+            treasuryAt,
+            stockAt,
+            config.eoaOnly
+        );
     }
 
     function _next(CountedDeployer deployer) private view returns (address) {

@@ -15,4 +15,7 @@ interface IBondSeriesErrors {
     /// @notice Thrown when a holder withdraws with no payment accrued.
     /// @param holder The caller.
     error BondSeriesNothingToWithdraw(address holder);
+
+    /// @notice Thrown when a sweep finds nothing held beyond what the holders are owed.
+    error BondSeriesNothingToSweep();
 }

@@ -22,6 +22,15 @@ interface ICommonStockErrors {
     /// @notice Thrown when an asset request names the zero address as vendor.
     error AssetZeroVendor();
 
+    /// @notice Thrown when a member names themselves as the vendor of the asset they request: they
+    /// would be paid the bond money for an asset the commune cannot check exists.
+    /// @param vendor The vendor given (the requester).
+    error AssetVendorIsRequester(address vendor);
+
+    /// @notice Thrown when an asset request names a member of the commune as vendor.
+    /// @param vendor The vendor given.
+    error AssetVendorIsMember(address vendor);
+
     /// @notice Thrown when an asset request offers no rent (or more than 2**128 - 1 per period).
     /// @param rentPerPeriod The rent given.
     error AssetInvalidRent(uint256 rentPerPeriod);
@@ -31,10 +40,15 @@ interface ICommonStockErrors {
     /// @param maxPeriods The longest term allowed.
     error AssetInvalidTerm(uint256 periods, uint256 maxPeriods);
 
-    /// @notice Thrown when an auction would close at or before the current block time (or beyond 2**64 - 1).
+    /// @notice Thrown when an auction would close at or before the current block time.
     /// @param closesAt The closing time given.
     /// @param nowTime The current block time.
     error AuctionCloseInPast(uint256 closesAt, uint256 nowTime);
+
+    /// @notice Thrown when an auction would close more than MAX_DURATION_SECONDS (100 years) from now.
+    /// @param closesAt The closing time given.
+    /// @param latest The latest closing time allowed now.
+    error AuctionCloseTooLate(uint256 closesAt, uint256 latest);
 
     /// @notice Thrown when an asset id does not exist.
     /// @param assetId The id given.
@@ -122,10 +136,31 @@ interface ICommonStockErrors {
     /// @param leading The leading rent (a first bid must exceed zero).
     error RentBidTooLow(uint256 rentPerPeriod, uint256 leading);
 
-    /// @notice Thrown when a rental bid would not keep servicing the asset's outstanding bonds.
+    /// @notice Thrown when a rental bid, while the asset's bonds are outstanding, would not repay
+    /// them within its term (principal plus interest owed at the auction's close, at the series'
+    /// rate, by the amortisation rule of a request).
     /// @param rentPerPeriod The rent offered.
-    /// @param minimum The least rent that pays a period's interest and some principal.
-    error RentBelowBondService(uint256 rentPerPeriod, uint256 minimum);
+    /// @param periods The term offered.
+    /// @param owed Principal plus interest owed at the auction's close.
+    error RentBidDoesNotRepay(uint256 rentPerPeriod, uint256 periods, uint256 owed);
+
+    /// @notice Thrown when the renter who defaulted on an asset bids in its next rental auction, or a
+    /// member who ever defaulted on it bids for it while its bonds are outstanding.
+    /// @param assetId The asset.
+    /// @param account The defaulter.
+    error RentBidByDefaulter(uint256 assetId, address account);
+
+    /// @notice Thrown when anyone but the common stock itself calls one of its settlement steps.
+    /// @param caller The caller.
+    error StockOnlySelf(address caller);
+
+    /// @notice Thrown when a settlement's payment ran out of gas: retry with more gas (a starved
+    /// payment is never taken for one the token refused).
+    /// @param assetId The asset.
+    error StockSettlementOutOfGas(uint256 assetId);
+
+    /// @notice Thrown when a sweep finds nothing held beyond the escrow and credits.
+    error NothingToSweep();
 
     /// @notice Thrown when an action needs the asset's liquidation sale to be open and it is not.
     /// @param assetId The asset.

@@ -62,4 +62,17 @@ interface ICommuneErrors {
     /// @param member The member.
     /// @param commitments Assets they have requested, rent, or lead the rental auction of.
     error CommuneMemberCommitted(address member, uint256 commitments);
+
+    /// @notice Thrown when the last member tries to leave: income would then be owed to nobody.
+    /// @param member The last member.
+    error CommuneLastMember(address member);
+
+    /// @notice Thrown in a commune that admits only externally owned accounts when a contract (or an
+    /// account with delegated code, EIP-7702) would become a member, or a founder has code.
+    /// @param account The account refused.
+    error CommuneContractAccount(address account);
+
+    /// @notice Thrown when a sweep finds no settlement tokens held by the membership contract (or
+    /// the commune has no treasury to sweep them to).
+    error CommuneNothingToSweep();
 }

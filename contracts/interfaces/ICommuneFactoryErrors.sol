@@ -17,4 +17,8 @@ interface ICommuneFactoryErrors {
     /// @notice Thrown when a deployer's nonce would leave the range of EIP-2681 (2**64 - 1).
     /// @param nonce The nonce.
     error FactoryNonceOutOfRange(uint256 nonce);
+
+    /// @notice Thrown when the stock deployer is given a code-data contract without code.
+    /// @param store The address given.
+    error FactoryNoCode(address store);
 }

@@ -16,6 +16,27 @@ interface ITreasuryErrors {
     /// @param name What does not match.
     error TreasuryMiswired(string name);
 
+    /// @notice Thrown when a deployment parameter is out of range.
+    /// @param name The parameter's name, as in the constructor.
+    /// @param value The value given.
+    error TreasuryInvalidParameter(string name, uint256 value);
+
     /// @notice Thrown when an income deposit is zero.
     error TreasuryZeroIncome();
+
+    /// @notice Thrown when a rent payment after the one that redeemed the asset's bonds does not
+    /// leave all of its rent to the members (the common stock's waterfall never does that).
+    /// @param assetId The asset.
+    /// @param rent The rent paid.
+    /// @param income The member income reported.
+    error TreasuryIncomeIrregular(uint256 assetId, uint256 rent, uint256 income);
+
+    /// @notice Thrown when a sweep finds nothing held beyond what the treasury owes.
+    error TreasuryNothingToSweep();
+
+    /// @notice Thrown when a membership change would come before the income of begun periods is
+    /// released (more than MAX_RELEASE_PERIODS are pending): call `release` first, then retry.
+    /// @param releasedThrough The last grid period released.
+    /// @param current The current grid period.
+    error TreasuryReleasePending(uint256 releasedThrough, uint256 current);
 }
