@@ -89,11 +89,13 @@ class CommuneClient(ContractClient):
         artifacts: CompileResult | None = None,
         treasury: str = ZERO_ADDRESS,
         stock: str = ZERO_ADDRESS,
+        eoa_only: bool = False,
     ) -> CommuneClient:
         """Deploy a commune owned by ``founders`` (one share each).
 
         ``treasury`` and ``stock`` name the rest of the commune (see :func:`vcengine.deploy.deploy_commune`);
-        left at zero the commune is membership only.
+        left at zero the commune is membership only. With ``eoa_only`` only externally owned accounts
+        (without delegated code) may hold a share.
         """
         if not founders:
             raise InputError("founders must name at least one address: the initial workers")
@@ -102,8 +104,10 @@ class CommuneClient(ContractClient):
             raise InputError(f"founders must be distinct, got {founders}")
         require_int(labour_threshold, "labour threshold", 1)
         require_int(quorum_cap, "quorum cap", 1, UINT24_MAX)
+        if not isinstance(eoa_only, bool):
+            raise InputError(f"eoa_only must be true or false, got {eoa_only!r}")
         return super().deploy(chain, sender, name, symbol, checked, labour_threshold, quorum_cap,
-                              require_address(treasury, "treasury"), require_address(stock, "stock"),
+                              require_address(treasury, "treasury"), require_address(stock, "stock"), eoa_only,
                               artifacts=artifacts)
 
     def leave_blocked_by(self, member: str) -> int:
@@ -140,8 +144,12 @@ class CommuneClient(ContractClient):
         return JoinResult(tx.event("MemberJoined").args["shareId"], tx)
 
     def leave(self, sender: LocalAccount) -> TxResult:
-        """Leave the commune; ``sender``'s share is burned."""
+        """Leave the commune; ``sender``'s share is burned (never the last member's)."""
         return self.transact("leave", sender=sender)
+
+    def sweep(self, sender: LocalAccount) -> TxResult:
+        """Send settlement tokens stranded in the membership contract to the treasury as income (anyone)."""
+        return self.transact("sweep", sender=sender)
 
     # --------------------------------------- ERC-721 entry points (all refused)
 
@@ -197,6 +205,13 @@ class CommuneClient(ContractClient):
 
     def quorum(self) -> int:
         return self.call("quorum")
+
+    def quorum_for(self, worker: str) -> int:
+        """Attestations a claim of ``worker`` needs now (a member's own claim has one attester fewer)."""
+        return self.call("quorumFor", require_address(worker, "worker"))
+
+    def eoa_only(self) -> bool:
+        return self.call("eoaOnly")
 
     def labour_threshold(self) -> int:
         return self.call("labourThreshold")

@@ -195,7 +195,8 @@ class Demo:
             token.faucet(person.address, u(50_000), sender=person)
 
         self.say("Dana needs a CNC mill. She asks the commune to buy it from Victor for 10,000 tUSD and offers "
-                 "960 tUSD a month for 12 months. The commune sells bonds for the price in a public auction.")
+                 "960 tUSD a month for 12 months, escrowing the first month with the request. The commune "
+                 "sells bonds for the price in a public auction.")
         closes = self.chain.now() + DAY
         mill = stock.request_asset("ipfs://bafy-cnc-mill-quote-0412", u(10_000), victor.address, u(960), 12, closes,
                                    sender=dana)
@@ -209,8 +210,10 @@ class Demo:
                      f"{'' if d.commune.is_member(lender.address) else ' (not a member)'}")
         self.report.gas["bid"] = placed.tx.gas_used
         self.step("bids escrowed", stock.asset(mill.asset_id).escrowed == u(15_000)
+                  and stock.escrow_held() == u(15_000 + 960)
                   and token.balance_of(stock.address) == stock.escrow_held() + stock.credits_held(),
-                  f"{self.tokens(u(15_000))} escrowed by four bidders, three of them outside the commune")
+                  f"{self.tokens(u(15_000))} escrowed by four bidders, three of them outside the commune, "
+                  f"beside dana's first month")
         self.refused("settle before the close", "AuctionStillOpen", lambda: stock.settle(mill.asset_id, sender=frank),
                      lambda: stock.asset(mill.asset_id).state)
 
@@ -241,8 +244,13 @@ class Demo:
         self.step("vendor paid exactly the price", token.balance_of(victor.address) - before == u(10_000),
                   f"victor withdraws {self.tokens(token.balance_of(victor.address) - before)}")
         asset = stock.asset(mill.asset_id)
-        self.step("the member rents the asset", asset.state == AssetState.RENTED and asset.renter == dana.address,
-                  f"asset #{mill.asset_id} is in the common stock, rented to dana from block time {stock.rental(mill.asset_id).start}")
+        rental = stock.rental(mill.asset_id)
+        # The first month, paid from dana's escrow at settlement: 2.00% of 10,000 = 200 interest, 760 principal.
+        self.step("the member rents the asset, its first month paid", asset.state == AssetState.RENTED
+                  and asset.renter == dana.address and rental.paid_periods == 1
+                  and series.total_paid() == u(960) and stock.debt(mill.asset_id).principal == u(9_240),
+                  f"asset #{mill.asset_id} is in the common stock, rented to dana from block time {rental.start}; "
+                  f"her escrowed first month paid the bonds 200 interest and 760 principal at settlement")
         self.step("bondholders are not members", not any(d.commune.is_member(x.address) for x in (erin, frank, grace)),
                   "erin, frank and grace hold bonds and no share: capital buys bonds, never shares")
 
@@ -258,9 +266,12 @@ class Demo:
                   f"asset #{van.asset_id}: {self.tokens(u(9_000))} bid for a price of {self.tokens(u(20_000))}")
         for lender, bid_id in van_bids:
             stock.claim(bid_id, sender=lender)
+        refund = stock.credits(alice.address)
+        stock.withdraw(sender=alice)
         self.step("every bidder refunded in full", all(token.balance_of(x) == b for x, b in balances.items())
-                  and stock.credits(victor.address) == 0,
-                  "erin and frank have every unit back; the vendor is owed nothing")
+                  and stock.credits(victor.address) == 0 and refund == u(1_900),
+                  "erin and frank have every unit back; alice withdraws her escrowed first month (1,900); "
+                  "the vendor is owed nothing")
         self.step("nothing created or lost", token.balance_of(stock.address) == stock.escrow_held() + stock.credits_held() == 0,
                   "the common stock holds exactly its escrow plus its credits: zero")
 
@@ -311,17 +322,21 @@ class Demo:
         d, p, u = self.d, self.people, self.unit
         stock, dana, mill = d.stock, p["dana"], self.mill
         series = stock.series(mill)
-        self.say("Dana pays the mill's rent ahead: six months now, five more a month later. Rent pays the "
-                 "bondholders first, interest then principal; what is left is member income.")
+        self.say("Dana pays the mill's rent ahead: six months now, four more a month later. Rent pays the "
+                 "bondholders first, interest then principal; what is left is member income, released to the "
+                 "members month by month as the months it pays for begin.")
         first = stock.pay_rent(mill, 6, sender=dana)
         self.report.gas["payRent"] = first.tx.gas_used
         self.chain.advance_time(d.params.period_seconds)
-        second = stock.pay_rent(mill, 5, sender=dana)
-        to_bonds = first.to_bonds + second.to_bonds
+        second = stock.pay_rent(mill, 4, sender=dana)
+        to_bonds = u(960) + first.to_bonds + second.to_bonds
+        # By hand: 5,760 now pays 5,760 of the 9,240 principal (month 0's interest was paid at settlement);
+        # a month later 2% of the 3,480 left accrues (69.60), and 3,840 pays 3,549.60: 290.40 is left.
         self.step("rent redeems the bonds first", first.to_members == 0 and second.redeemed
-                  and stock.is_fully_owned(mill) and stock.debt_owed(mill) == (0, 0) and series.total_paid() == to_bonds,
-                  f"{self.tokens(first.amount + second.amount)} paid: {self.tokens(to_bonds)} to the bondholders "
-                  f"(10,000 principal and {self.tokens(to_bonds - u(10_000))} interest), "
+                  and second.to_members == 290_400_000 and stock.is_fully_owned(mill)
+                  and stock.debt_owed(mill) == (0, 0) and series.total_paid() == to_bonds,
+                  f"{self.tokens(u(960) + first.amount + second.amount)} paid in all: {self.tokens(to_bonds)} to the "
+                  f"bondholders (10,000 principal and {self.tokens(to_bonds - u(10_000))} interest), "
                   f"{self.tokens(second.to_members)} to the members; the mill is fully owned by the commune")
         ok, lines = True, []
         for lender, _ in self.mill_bids:
@@ -337,13 +352,11 @@ class Demo:
         self.step("bondholders repaid pro rata", ok, "withdrawn: " + ", ".join(lines))
         members = [p[n] for n in ("alice", "bob", "dana")]
         owed = [d.treasury.claimable(m.address) for m in members]
-        self.step("member income divided equally to the base unit", len(set(owed)) == 1 and owed[0] > 0,
-                  f"alice, bob and dana are each owed {self.tokens(owed[0])}; "
-                  f"{d.treasury.carry()} base units carried to the next income")
-        claimed = d.treasury.claim_payout(sender=p["bob"])
-        self.report.gas["claimPayout"] = claimed.tx.gas_used
-        self.step("a member claims her payout", claimed.amount == owed[1],
-                  f"bob claims {self.tokens(claimed.amount)}")
+        # 290.40 over months 7 to 10: 72.60 a month, none of which has begun (nothing is released yet).
+        self.step("member income waits for the months it pays for", owed == [0, 0, 0]
+                  and d.treasury.scheduled_income() == 290_400_000,
+                  f"{self.tokens(d.treasury.scheduled_income())} scheduled as 72.60 tUSD for each of months 7 to 10; "
+                  f"a member who joined now and left next month would share none of it")
 
     def default(self) -> None:
         assert self.d is not None
@@ -363,10 +376,12 @@ class Demo:
                   f"the keeper reclaims the printer from bob; the members may bid new rental terms")
         self.refused("a non-member bids for the rental", "StockNotMember",
                      lambda: stock.bid_rent(printer, u(900), 6, sender=p["erin"]), lambda: stock.sale(printer))
-        principal, _ = stock.debt_owed(printer)
-        minimum = -(-principal * 150 // 10_000) + 1
-        self.refused("a bid below the bond service", "RentBelowBondService",
-                     lambda: stock.bid_rent(printer, minimum - 1, 6, sender=alice), lambda: stock.sale(printer))
+        principal, interest = stock.debt_owed(printer)
+        one_period = -(-principal * 150 // 10_000)
+        self.refused("a rental bid that cannot repay the bonds in its term", "RentBidDoesNotRepay",
+                     lambda: stock.bid_rent(printer, one_period + 1, 6, sender=alice), lambda: stock.sale(printer))
+        self.refused("the defaulter bids again", "RentBidByDefaulter",
+                     lambda: stock.bid_rent(printer, u(2_000), 6, sender=bob), lambda: stock.sale(printer))
         stock.bid_rent(printer, u(700), 6, sender=alice)
         stock.bid_rent(printer, u(960), 6, sender=dana)
         self.refused("a member with a leading rental bid leaves", "CommuneMemberCommitted",
@@ -406,7 +421,8 @@ class Demo:
         self.keeper_run()
         series = stock.series(kiln)
         surplus = u(3_500) - principal - interest
-        self.step("bondholders are paid first", series.total_paid() == principal + interest
+        # The series had the first month (600) at settlement, then the sale's principal and interest.
+        self.step("bondholders are paid first", series.total_paid() == u(600) + principal + interest
                   and d.treasury.total_income() - income_before == surplus,
                   f"the sale raises {self.tokens(u(3_500))}: {self.tokens(principal + interest)} to frank's bonds "
                   f"(principal and interest), {self.tokens(surplus)} to the members")
@@ -424,13 +440,24 @@ class Demo:
         workshop = self.finance(alice, "ipfs://bafy-workshop-lease-5", 1_500, 960, 6, [(p["grace"], 1_500, 100)])
         stock.pay_rent(workshop, 2, sender=alice)
         owned = [a for a in (self.mill, self.printer, workshop) if stock.is_fully_owned(a)]
-        self.say("Now the commune fully owns three assets, each renting at 960 a month: dana rents two, alice "
-                 "one, bob none. For one month each renter pays one month on each asset.")
+        # Months pass until the mill's tenth month: every part paid ahead so far is released.
+        self.chain.advance_time(stock.rental(self.mill).start + 10 * d.params.period_seconds - self.chain.now())
+        owed = [treasury.claimable(m.address) for m in (alice, bob, dana)]
+        claimed = treasury.claim_payout(sender=bob)
+        self.report.gas["claimPayout"] = claimed.tx.gas_used
+        self.step("member income divided equally to the base unit, as its months began",
+                  len(set(owed)) == 1 and owed[0] > 0 and claimed.amount == owed[1]
+                  and treasury.scheduled_income() == 0,
+                  f"alice, bob and dana are each owed {self.tokens(owed[0])}; bob claims his; "
+                  f"{treasury.carry()} base units carried to the next income")
+        self.say("Ten months on, the commune fully owns three assets, each renting at 960 a month: dana rents "
+                 "two, alice one, bob none. For one month each renter pays one month on each asset.")
         members = {"alice": alice, "bob": bob, "dana": dana}
         before = {n: (treasury.rent_paid(m.address), treasury.income_of(m.address)) for n, m in members.items()}
         stock.pay_rent(self.mill, 1, sender=dana)
         stock.pay_rent(self.printer, 1, sender=dana)
         stock.pay_rent(workshop, 1, sender=alice)
+        self.chain.advance_time(d.params.period_seconds)  # the month paid for begins: its income is released
         window = {}
         for n, m in members.items():
             rent = treasury.rent_paid(m.address) - before[n][0]
@@ -450,16 +477,19 @@ class Demo:
         d = self.d
         stock, treasury, token = d.stock, d.treasury, d.token
         accounts = list(self.people.values())
-        owed = stock.escrow_held() + stock.credits_held() + treasury.carry()
-        owed += sum(treasury.claimable(a.address) for a in accounts)
+        treasury.release(treasury.max_release_periods(), sender=self.people["grace"])  # nothing begun is pending
+        owed = stock.escrow_held() + stock.credits_held() + treasury.owed_tokens()
+        owed_members = sum(treasury.claimable(a.address) for a in accounts) + treasury.carry()
+        owed_members += treasury.scheduled_income()
         for asset_id in range(1, stock.asset_count() + 1):
             if stock.asset(asset_id).series:
                 series = stock.series(asset_id)
                 owed += series.total_paid() - series.total_withdrawn()
         held = d.system_balance()
-        self.step("nothing created or lost", held == owed,
+        self.step("nothing created or lost", held == owed and owed_members == treasury.owed_tokens(),
                   f"the commune's contracts hold {self.tokens(held)}, exactly what they owe: escrow, credits, "
-                  f"payouts, the carried remainder and bond payments not yet withdrawn")
+                  f"payouts, the carried remainder, income scheduled for months to come and bond payments not "
+                  f"yet withdrawn")
 
     def close(self) -> DemoReport:
         assert self.d is not None

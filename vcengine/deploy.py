@@ -19,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from web3.utils.address import get_create_address
 
 from vcengine.chains import Chain
-from vcengine.client import ContractClient, InputError, TxResult, require_address, require_int
+from vcengine.client import ContractClient, ErrorDecoder, InputError, TxResult, _result, _send, require_address, require_int
 from vcengine.commune import CommuneClient
 from vcengine.compiler import CompileResult, load_artifacts
 from vcengine.stock import CommonStockClient
@@ -53,6 +53,8 @@ class CommuneParams:
     #: ERC-721 name and symbol of the membership share.
     name: str = "Venture Commune Share"
     symbol: str = "VCS"
+    #: Admit only externally owned accounts (founders without code, joiners who sign themselves).
+    eoa_only: bool = False
 
 
 @dataclass
@@ -109,11 +111,7 @@ def deploy_commune(
     producing a miswired commune.
     """
     artifacts = artifacts or load_artifacts()
-    require_int(params.period_seconds, "period length (seconds)", 1, MAX_DURATION_SECONDS)
-    require_int(params.grace_seconds, "grace period (seconds)", 0, MAX_DURATION_SECONDS)
-    require_int(params.sale_seconds, "sale length (seconds)", 1, MAX_DURATION_SECONDS)
-    require_int(params.rate_cap_bps, "rate cap (basis points per period)", 0, 4_095)
-    require_int(params.liquidation_reserve_bps, "liquidation reserve (basis points)", 0, 10_000)
+    check_params(params)
     gas: dict[str, int] = {}
 
     if token_address is None:
@@ -134,10 +132,11 @@ def deploy_commune(
     commune = CommuneClient.deploy(
         chain, deployer, founders=params.founders, labour_threshold=params.labour_threshold,
         quorum_cap=params.quorum_cap, name=params.name, symbol=params.symbol, artifacts=artifacts,
-        treasury=treasury_at, stock=stock_at,
+        treasury=treasury_at, stock=stock_at, eoa_only=params.eoa_only,
     )
     gas["Commune"] = _gas(commune.deploy_receipt)
-    treasury = TreasuryClient.deploy(chain, deployer, commune.address, token.address, stock_at, artifacts=artifacts)
+    treasury = TreasuryClient.deploy(chain, deployer, commune.address, token.address, stock_at, params.period_seconds,
+                                     artifacts=artifacts)
     gas["Treasury"] = _gas(treasury.deploy_receipt)
     stock = CommonStockClient.deploy(
         chain, deployer, commune.address, token.address, treasury.address, implementation.address,
@@ -164,6 +163,26 @@ class CommuneFactoryClient(ContractClient):
         return tuple(self.call("predict"))  # type: ignore[return-value]
 
 
+#: The start of a code-data contract's creation code: it returns the bytes after these 12 as the
+#: contract's code (PUSH2 size, DUP1, PUSH1 12, PUSH1 0, CODECOPY, PUSH1 0, RETURN).
+_CODE_STORE_PREFIX = "61{size:04x}80600c6000396000f3"
+
+
+def deploy_code_store(chain: Chain, deployer: LocalAccount, data: bytes, artifacts: CompileResult) -> tuple[str, int]:
+    """Deploy a code-data contract whose code is a STOP byte followed by ``data`` (it cannot be run);
+    returns its address and the gas used. ``StockDeployer`` reads CommonStock's creation code from two."""
+    code = b"\x00" + data
+    if len(code) > 24_576:
+        raise InputError(f"a code-data contract holds at most 24,575 bytes (EIP-170), got {len(data)}")
+    initcode = "0x" + _CODE_STORE_PREFIX.format(size=len(code)) + code.hex()
+    decoder = ErrorDecoder([a.abi for a in artifacts.artifacts.values()])
+    receipt = _send(chain, {"data": initcode}, deployer, 0, decoder, "code store", "constructor")
+    stored = chain.w3.eth.get_code(receipt["contractAddress"])
+    if bytes(stored) != code:  # pragma: no cover - the EVM returns exactly what the prefix copies
+        raise InputError(f"code store at {receipt['contractAddress']} holds other code than sent")
+    return receipt["contractAddress"], _result(receipt, []).gas_used
+
+
 @dataclass(frozen=True)
 class FactoryDeployment:
     """A factory, its three deployers and the shared bond series implementation, with their gas."""
@@ -185,8 +204,18 @@ def deploy_factory(chain: Chain, deployer: LocalAccount, artifacts: CompileResul
     artifacts = artifacts or load_artifacts()
     gas: dict[str, int] = {}
     deployed: dict[str, str] = {}
+    # CommonStock's creation code, in two code-data contracts for the StockDeployer to read.
+    stock_code = bytes.fromhex(artifacts["CommonStock"].bytecode.removeprefix("0x"))
+    half = (len(stock_code) + 1) // 2
+    stores = []
+    for label, part in (("StockCodeHead", stock_code[:half]), ("StockCodeTail", stock_code[half:])):
+        address, used = deploy_code_store(chain, deployer, part, artifacts)
+        gas[label] = used
+        deployed[label] = address
+        stores.append(address)
     for name in ("CommuneDeployer", "TreasuryDeployer", "StockDeployer", "BondSeries"):
-        client = _client_class(name).deploy(chain, deployer, artifacts=artifacts)
+        args = stores if name == "StockDeployer" else []
+        client = _client_class(name).deploy(chain, deployer, *args, artifacts=artifacts)
         gas[name] = _gas(client.deploy_receipt)
         deployed[name] = client.address
     factory = CommuneFactoryClient.deploy(chain, deployer, deployed["CommuneDeployer"], deployed["TreasuryDeployer"],
@@ -217,7 +246,7 @@ def create_commune(
         raise InputError(f"settlement token {token.address} has no code on this chain: is it the right network?")
     config = (params.name, params.symbol, founders, params.labour_threshold, params.quorum_cap, token.address,
               (params.period_seconds, params.grace_seconds, params.sale_seconds, params.rate_cap_bps,
-               params.liquidation_reserve_bps))
+               params.liquidation_reserve_bps), params.eoa_only)
     tx = factory_client.transact("create", config, sender=sender)
     created = tx.event("CommuneCreated").args
     commune = CommuneClient(chain, created["commune"], artifacts)
@@ -236,6 +265,8 @@ def check_params(params: CommuneParams) -> None:
     require_int(params.sale_seconds, "sale length (seconds)", 1, MAX_DURATION_SECONDS)
     require_int(params.rate_cap_bps, "rate cap (basis points per period)", 0, 4_095)
     require_int(params.liquidation_reserve_bps, "liquidation reserve (basis points)", 0, 10_000)
+    if not isinstance(params.eoa_only, bool):
+        raise InputError(f"eoa_only must be true or false, got {params.eoa_only!r}")
 
 
 def check_founders(founders: list[str]) -> list[str]:

@@ -27,7 +27,7 @@ class KeeperAction:
     """One thing the keeper found due, and what happened when it tried."""
 
     asset_id: int
-    action: str  # settle | reclaim | settleRental | settleLiquidation
+    action: str  # settle | reclaim | settleRental | settleLiquidation | release
     outcome: str  # done | skipped
     detail: str
     tx_hash: str | None = None
@@ -58,8 +58,12 @@ def due_actions(stock: CommonStockClient, now: int | None = None) -> list[tuple[
 
 
 def run_once(stock: CommonStockClient, sender: LocalAccount, now: int | None = None) -> list[KeeperAction]:
-    """Perform every due action once, from ``sender``. Returns what was done and what was skipped."""
-    actions = []
+    """Perform every due action once, from ``sender``. Returns what was done and what was skipped.
+
+    It also releases the treasury's begun grid periods when more are pending than one call releases
+    (MAX_RELEASE_PERIODS), so that joining and leaving never wait for a release (asset 0 in the log).
+    """
+    actions = _release(stock, sender)
     for asset_id, action in due_actions(stock, now):
         try:
             if action == "settle":
@@ -85,6 +89,24 @@ def run_once(stock: CommonStockClient, sender: LocalAccount, now: int | None = N
             continue
         actions.append(KeeperAction(asset_id, action, "done", detail, tx_hash))
     return actions
+
+
+def _release(stock: CommonStockClient, sender: LocalAccount) -> list[KeeperAction]:
+    from vcengine.treasury import TreasuryClient
+
+    from vcengine.treasury import RELEASE_BATCH
+
+    treasury = TreasuryClient(stock.chain, stock.treasury(), stock.artifacts)
+    pending, limit = treasury.pending_periods(), treasury.max_release_periods()
+    if pending < limit:
+        return []
+    pending = min(pending, RELEASE_BATCH)  # the rest on the next round
+    try:
+        tx = treasury.release(pending, sender)
+    except ContractReverted as exc:
+        return [KeeperAction(0, "release", "skipped", str(exc.error))]
+    released = sum(e.args["amount"] for e in tx.events if e.name == "IncomeReleased")
+    return [KeeperAction(0, "release", "done", f"{pending} grid periods released ({released} base units)", tx.tx_hash)]
 
 
 def _reason(code: int) -> str:

@@ -22,6 +22,8 @@ from vcengine.token import BondSeriesClient, ERC20Client
 
 UINT128_MAX = 2**128 - 1
 ZERO_ADDRESS = "0x" + "00" * 20
+#: `CommonStock.MAX_PERIODS`: the longest rental term.
+MAX_PERIODS = 1_200
 
 
 class AssetState(IntEnum):
@@ -50,6 +52,7 @@ class Failure(IntEnum):
     NONE = 0
     UNDERSUBSCRIBED = 1
     RENT_TOO_LOW = 2
+    PAYMENT_REFUSED = 3
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class Rental:
     periods: int
     paid_periods: int
     rent_per_period: int
+    #: The agreement ended by default: its renter may not bid in the asset's next rental auction.
+    defaulted: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,8 @@ class Sale:
     closes_at: int
     periods: int
     amount: int
+    #: Liquidation sales reopened without a bid (each lowers the reserve).
+    reopenings: int = 0
 
 
 @dataclass(frozen=True)
@@ -196,17 +203,37 @@ class CommonStockClient(ContractClient):
         periods: int,
         closes_at: int,
         sender: LocalAccount,
+        approve: bool = True,
     ) -> RequestResult:
-        """Ask the commune to acquire an asset, offering ``rent_per_period`` for ``periods`` periods."""
+        """Ask the commune to acquire an asset, offering ``rent_per_period`` for ``periods`` periods.
+
+        The first period's rent is escrowed with the request (approved first if needed): it pays the
+        first period if the sale clears and is credited back otherwise.
+        """
         if not isinstance(description, str) or not description.strip():
             raise InputError("asset description must be a non-empty hash or URI")
         require_int(price, "price", 1, UINT128_MAX)
         vendor = require_address(vendor, "vendor")
         if vendor == ZERO_ADDRESS:
             raise InputError("vendor must not be the zero address: the price would be lost")
+        if vendor == sender.address:
+            raise InputError("the vendor must not be the requester: a member cannot sell the commune an asset")
         require_int(rent_per_period, "rent per period", 1, UINT128_MAX)
-        require_int(periods, "term in periods", 1, 2**32 - 1)
+        require_int(periods, "term in periods", 1, MAX_PERIODS)
         require_int(closes_at, "auction closing time", 1, 2**64 - 1)
+        # What the contract would refuse by name, checked before the escrow is approved.
+        from vcengine.commune import CommuneClient
+
+        commune = CommuneClient(self.chain, self.call("commune"), self.artifacts)
+        if not commune.is_member(sender.address):
+            raise InputError(f"{sender.address} is not a member of the commune: only members request assets")
+        if commune.is_member(vendor):
+            raise InputError(f"vendor {vendor} is a member of the commune: the vendor must be an outsider")
+        latest = self.chain.now() + 1 + self.call("MAX_DURATION_SECONDS")
+        if closes_at > latest:
+            raise InputError(f"the auction must close within 100 years (by {latest}), got {closes_at}")
+        if approve:
+            self.token().ensure_allowance(self.address, rent_per_period, sender)
         tx = self.transact("requestAsset", description, price, vendor, rent_per_period, periods, closes_at, sender=sender)
         return RequestResult(tx.event("AssetRequested").args["assetId"], tx)
 
@@ -241,6 +268,10 @@ class CommonStockClient(ContractClient):
         """Withdraw everything credited to ``sender`` (a vendor's price, an outbid escrow)."""
         return self.transact("withdraw", sender=sender)
 
+    def sweep(self, sender: LocalAccount) -> TxResult:
+        """Send what the stock holds beyond its escrow and credits to the treasury as income (anyone)."""
+        return self.transact("sweep", sender=sender)
+
     def pay_rent(self, asset_id: int, periods: int, sender: LocalAccount, approve: bool = True) -> RentResult:
         """Pay ``periods`` periods of rent ahead for ``asset_id``; approves the amount first if needed."""
         require_int(asset_id, "asset id", 1)
@@ -268,7 +299,7 @@ class CommonStockClient(ContractClient):
         """Bid ``rent_per_period`` for ``periods`` periods in a rental auction (members); escrows one period."""
         require_int(asset_id, "asset id", 1)
         require_int(rent_per_period, "rent per period", 1, UINT128_MAX)
-        require_int(periods, "term in periods", 1, 2**32 - 1)
+        require_int(periods, "term in periods", 1, MAX_PERIODS)
         if approve:
             self.token().ensure_allowance(self.address, rent_per_period, sender)
         return self.transact("bidRent", asset_id, rent_per_period, periods, sender=sender)
@@ -278,6 +309,9 @@ class CommonStockClient(ContractClient):
         require_int(asset_id, "asset id", 1)
         tx = self.transact("settleRental", asset_id, sender=sender)
         return any(e.name == "RentalStarted" for e in tx.events)
+
+    def treasury(self) -> str:
+        return self.call("treasury")
 
     def bid_liquidation(self, asset_id: int, amount: int, sender: LocalAccount, approve: bool = True) -> TxResult:
         """Bid ``amount`` in a liquidation sale (anyone); escrows it."""
@@ -326,8 +360,8 @@ class CommonStockClient(ContractClient):
         return at, RentalEnd(reason)
 
     def sale(self, asset_id: int) -> Sale:
-        leader, closes_at, periods, amount = self.call("saleInfo", asset_id)
-        return Sale(None if leader == ZERO_ADDRESS else leader, closes_at, periods, amount)
+        leader, closes_at, periods, amount, reopenings = self.call("saleInfo", asset_id)
+        return Sale(None if leader == ZERO_ADDRESS else leader, closes_at, periods, amount, reopenings)
 
     def title_holder(self, asset_id: int) -> str | None:
         holder = self.call("titleHolder", asset_id)
@@ -365,6 +399,10 @@ class CommonStockClient(ContractClient):
 
     def credits(self, account: str) -> int:
         return self.call("credits", require_address(account, "account"))
+
+    def has_defaulted(self, asset_id: int, member: str) -> bool:
+        """Whether ``member`` ever defaulted on a rental of ``asset_id`` (barred while its bonds are outstanding)."""
+        return self.call("hasDefaulted", asset_id, require_address(member, "member"))
 
     def commitments(self, member: str) -> int:
         return self.call("commitments", require_address(member, "member"))

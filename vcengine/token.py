@@ -99,3 +99,7 @@ class BondSeriesClient(ERC20Client):
 
     def unclaimed_payments(self) -> int:
         return self.call("unclaimedPayments")
+
+    def sweep(self, sender: LocalAccount) -> TxResult:
+        """Send what the series holds beyond what its holders are owed to the treasury (anyone)."""
+        return self.transact("sweep", sender=sender)

@@ -180,8 +180,9 @@ FLOORS: dict[str, FloorSpec] = {
     "requestAsset": FloorSpec(
         fresh=("asset: requester, close, state", "asset: vendor, term", "asset: price, rent",
                "requester's commitment"),
-        updated=("asset count",), events=("AssetRequested",),
-        why="the asset record (three packed slots), its id, the requester's commitment (cannot leave), the event",
+        updated=("asset count", "requester bal", "common stock bal"), events=("AssetRequested", "Transfer"),
+        why="the asset record (three packed slots), its id, the requester's commitment (cannot leave), the "
+            "first period's rent escrowed (the transfer in), the event",
     ),
     "bid": FloorSpec(
         fresh=("bid: bidder, rate, asset", "bid: amount"),
@@ -190,9 +191,12 @@ FLOORS: dict[str, FloorSpec] = {
         why="the bid record (who, rate, amount: two slots), its id, the tick total, the escrow transfer",
     ),
     "settle": FloorSpec(
-        fresh=("debt: principal, start", "rental: renter, start, term", "vendor's credit", "asset: series address"),
-        updated=("asset: state and clearing rate",), events=("AuctionSettled", "RentalStarted"),
-        why="creating the bond series (a clone), the state and rate, the debt, the rental and the vendor's credit",
+        fresh=("debt: principal, start", "rental: renter, start, term", "vendor's credit", "asset: series address",
+               "series bal", "series total paid", "renter's rent paid"),
+        updated=("asset: state and clearing rate", "common stock bal"),
+        events=("AuctionSettled", "RentalStarted", "Transfer"),
+        why="creating the bond series (a clone), the state and rate, the debt, the rental and the vendor's credit, "
+            "and the first period paid from the requester's escrow to the new series",
     ),
     "claim (filled)": FloorSpec(
         fresh=("bondholder's bond balance", "bond total supply"), updated=("bid: claimed",), events=("Transfer",),
@@ -234,9 +238,10 @@ FLOORS: dict[str, FloorSpec] = {
         why="the holder's withdrawn total and the transfer out of the series",
     ),
     "bond transfer": FloorSpec(
-        fresh=("sender's payment correction", "receiver's payment correction"),
-        updated=("sender bond balance", "receiver bond balance"), events=("Transfer",),
-        why="an ERC-20 transfer, plus leaving past payments with the sender (one correction each side)",
+        updated=("sender bond balance", "receiver bond balance", "sender's payment correction",
+                 "receiver's payment correction"), events=("Transfer",),
+        why="an ERC-20 transfer, plus leaving past payments with the sender (one correction each side; both "
+            "holders already carry one: the series has been paid since settlement)",
     ),
     "returnAsset": FloorSpec(
         fresh=("sale: close time",), updated=("asset: state",), cleared=("renter's commitment",),

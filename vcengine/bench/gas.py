@@ -211,7 +211,8 @@ def measure(chain: Chain, n: int, artifacts: CompileResult | None = None,
     assert take("claim (refund)", stock.claim(high_bid.bid_id, sender=high_lender)).refund == 1_000 * UNIT
     take("withdraw (vendor)", stock.withdraw(sender=vendor))
 
-    # 4. n bondholders, before any payment (so transfers so far moved no payment history).
+    # 4. n bondholders, after the first period's payment at settlement (each transfer leaves its
+    # share of that payment with the sender: every holder carries a payment correction).
     say(f"n={n}: {n} bondholders")
     series = stock.series(asset)
     series.transfer(holder2.address, 10 * UNIT, sender=lender)

@@ -32,6 +32,12 @@ from vcengine.token import TestStablecoinClient
 @click.option("--reserve-bps", default=0, show_default=True, help="Least liquidation price, bps of the asset's price.")
 @click.option("--name", default="Venture Commune Share", show_default=True, help="ERC-721 name of the share.")
 @click.option("--symbol", default="VCS", show_default=True, help="ERC-721 symbol of the share.")
+@click.option("--eoa-only", is_flag=True,
+              help="Admit only externally owned accounts as members (founders without code, joiners who sign "
+                   "themselves); see the README's trust model for its limits (EIP-7702).")
+@click.option("--skip-token-probe", is_flag=True,
+              help="Deploy on --token without first checking that it moves exactly the amount asked "
+                   "(only where the node cannot run the check; the contracts refuse inexact moves anyway).")
 @click.option("--factory", "factory_address", default=None, metavar="ADDRESS",
               help="Use this CommuneFactory (default: the one recorded for the network, else deploy one).")
 @click.option("--force", is_flag=True, help="Deploy even if deployments/NETWORK.json exists (it is replaced).")
@@ -40,7 +46,7 @@ from vcengine.token import TestStablecoinClient
 def deploy(network_name: str, account: str | None, account_index: int | None, password_file: Path | None,
            founders: tuple[str, ...], token_address: str | None, period: str, grace: str, sale: str,
            labour_threshold: int, quorum_cap: int, rate_cap_bps: int, reserve_bps: int, name: str, symbol: str,
-           factory_address: str | None, force: bool, as_json: bool) -> None:
+           eoa_only: bool, skip_token_probe: bool, factory_address: str | None, force: bool, as_json: bool) -> None:
     """Deploy a commune (membership, treasury, common stock) in one factory transaction."""
     session = Session.start(network_name, as_json)
     params_in = {"period": parse_duration(period, "--period"), "grace": parse_duration(grace, "--grace"),
@@ -63,7 +69,7 @@ def deploy(network_name: str, account: str | None, account_index: int | None, pa
     params = CommuneParams(founders=founder_addresses, labour_threshold=labour_threshold, quorum_cap=quorum_cap,
                            period_seconds=params_in["period"], grace_seconds=params_in["grace"],
                            sale_seconds=params_in["sale"], rate_cap_bps=rate_cap_bps,
-                           liquidation_reserve_bps=reserve_bps, name=name, symbol=symbol)
+                           liquidation_reserve_bps=reserve_bps, name=name, symbol=symbol, eoa_only=eoa_only)
     check_params(params)
     check_founders(params.founders)
     if token_address is None and not session.network.has_test_accounts:
@@ -71,10 +77,18 @@ def deploy(network_name: str, account: str | None, account_index: int | None, pa
                          f"token, e.g. a stablecoin); test stablecoins are for local networks only")
     if token_address is not None and not chain.w3.eth.get_code(token_address):
         raise InputError(f"--token {token_address} has no code on network {session.network.name!r}")
+    if token_address is not None and not skip_token_probe:
+        _probe(session, token_address)
     if factory_address is not None and not chain.w3.eth.get_code(factory_address):
         raise InputError(f"--factory {factory_address} has no code on network {session.network.name!r}")
     sender = session.signer(account, account_index, password_file)
     artifacts = session.artifacts
+
+    if eoa_only:
+        with_code = [f for f in founder_addresses if chain.w3.eth.get_code(f)]
+        if with_code:
+            raise InputError(f"--eoa-only: founder {with_code[0]} has code (a contract or a delegated account); "
+                             f"an EOA-only commune admits externally owned accounts only")
 
     # ---- everything is checked: send
     factory: dict = {}
@@ -108,3 +122,19 @@ def deploy(network_name: str, account: str | None, account_index: int | None, pa
     session.finish({"record": str(written), "chain_id": chain.chain_id, "block": tx.block_number,
                     "contracts": deployment.contracts(), "factory": factory["address"],
                     "gas": {"create": tx.gas_used, **factory.get("gas", {})}})
+
+
+def _probe(session: Session, token: str) -> None:
+    """Refuse a settlement token that does not move exactly the amount asked (fee, rebase), checked
+    by `eth_call` with state overrides: nothing is sent and the deployer needs no balance."""
+    from vcengine.token_probe import TokenProbeUnavailable, probe_token
+
+    try:
+        result = probe_token(session.chain, token, artifacts=session.artifacts)
+    except TokenProbeUnavailable as exc:
+        raise InputError(f"--token {token} could not be checked on network {session.network.name!r}: {exc}; "
+                         f"pass --skip-token-probe to deploy anyway (the contracts still refuse every "
+                         f"transfer that moves another amount than asked)") from None
+    if not result.ok:
+        raise InputError(f"--token {token} refused: {result.message}")
+    session.say(f"settlement token checked: {result.message}")

@@ -66,6 +66,8 @@ def join(network_name: str, account: str | None, account_index: int | None, pass
     s = Session.start(network_name, as_json, commune_address)
     d = s.deployment
     sender = s.signer(account, account_index, password_file)
+    for tx in d.treasury.release_pending(sender):  # a join waits until begun periods' income is released
+        s.report_tx("release income", tx)
     result = d.commune.join(sender=sender)
     s.report_tx("join", result.tx)
     s.say(f"{sender.address} is a member with share {result.share_id}; members: {d.commune.member_count()}")
@@ -81,6 +83,8 @@ def leave(network_name: str, account: str | None, account_index: int | None, pas
     s = Session.start(network_name, as_json, commune_address)
     d = s.deployment
     sender = s.signer(account, account_index, password_file)
+    for tx in d.treasury.release_pending(sender):  # a leave waits until begun periods' income is released
+        s.report_tx("release income", tx)
     s.report_tx("leave", d.commune.leave(sender=sender))
     s.say(f"{sender.address} left; members: {d.commune.member_count()}")
     s.finish({"member": sender.address, "members": d.commune.member_count()})
