@@ -3,8 +3,11 @@
 State variables follow the Solidity names: `shareOf`, ERC-721 `_owners` and `_balances`,
 `memberCount`, `_lastShareId`, `claimCount`, the labour claims, `_attested`, `_countedLabour`,
 ERC-721 approvals, and the contract's ETH balance. `supply` is a ghost: shares minted minus shares
-burned. Parameters `labourThreshold` and `quorumCap` are symbolic constants, so every proof holds
-for every commune. A member's commitments in the common stock are an uninterpreted predicate.
+burned. Parameters `labourThreshold`, `quorumCap` and `eoaOnly` are symbolic constants, so every
+proof holds for every commune. Inputs from outside the contract: a member's commitments in the
+common stock (an uninterpreted predicate), whether the treasury's membership hook refuses (its
+income release is pending), `tx.origin`, which accounts have code, and the contract's own balance
+of the settlement token (for `sweep`).
 
 The constructor is the empty state followed by `_admit` of each founder (any number of them).
 """
@@ -31,7 +34,13 @@ from verification.terms import step as terms_step
 THRESHOLD = z3.Int("labourThreshold")
 QUORUM_CAP = z3.Int("quorumCap")
 COMMITTED = z3.Function("stock_commitments_nonzero", Addr, Bool)
-PARAMS = z3.And(THRESHOLD >= 1, QUORUM_CAP >= 1, QUORUM_CAP < 2**24)
+EOA_ONLY = z3.Bool("eoaOnly")
+HAS_CODE = z3.Function("account_has_code", Addr, Bool)
+ORIGIN = z3.BitVec("tx.origin", 160)
+HOOK_REFUSES = z3.Bool("treasury_hook_reverts")  # TreasuryReleasePending, or no treasury never refuses
+HAS_TREASURY = z3.Bool("has_treasury")
+TOKEN_BALANCE = z3.Int("settlementToken_balanceOf_commune")
+PARAMS = z3.And(THRESHOLD >= 1, QUORUM_CAP >= 1, QUORUM_CAP < 2**24, TOKEN_BALANCE >= 0)
 
 
 @dataclass
@@ -88,6 +97,12 @@ def quorum(s: CommuneState) -> z3.ArithRef:
     return ite(QUORUM_CAP < s.memberCount, QUORUM_CAP, s.memberCount)
 
 
+def quorum_for(s: CommuneState, worker: z3.BitVecRef) -> z3.ArithRef:
+    """`quorumFor`: a member's own claim has one attester fewer (the worker never attests)."""
+    attesters = s.memberCount - ite(s.shareOf[worker] != 0, con(1), con(0))
+    return ite(QUORUM_CAP < attesters, QUORUM_CAP, attesters)
+
+
 # ------------------------------------------------------------------ transitions
 
 UNITS = z3.Int("units")
@@ -113,7 +128,7 @@ def _submit(s: CommuneState, caller, value) -> CommuneState:
 def _attest(s: CommuneState, caller, value) -> CommuneState:
     worker = s.claimWorker[CLAIM]
     att = s.claimAttestations[CLAIM] + 1
-    counts = att >= quorum(s)
+    counts = att >= quorum_for(s, worker)
     return s.replace(
         attested=z3.Store(s.attested, CLAIM, z3.Store(s.attested[CLAIM], caller, z3.BoolVal(True))),
         claimAttestations=z3.Store(s.claimAttestations, CLAIM, att),
@@ -163,15 +178,21 @@ TRANSITIONS: list[Transition] = [
     Transition(
         "join", {},
         lambda s, caller, value: z3.Or(value != 0, s.shareOf[caller] != 0, s.countedLabour[caller] < THRESHOLD,
-                                       admit_reverts(s, caller)),
+                                       z3.And(EOA_ONLY, z3.Or(caller != ORIGIN, HAS_CODE(caller))),
+                                       admit_reverts(s, caller), HOOK_REFUSES),
         _join,
     ),
     Transition(
         "leave", {},
-        # `--memberCount` is checked arithmetic: it reverts at zero.
-        lambda s, caller, value: z3.Or(value != 0, s.shareOf[caller] == 0, COMMITTED(caller), s.memberCount == 0),
+        # The last member cannot leave (`memberCount == 1`), so the checked `--memberCount` never reaches zero.
+        lambda s, caller, value: z3.Or(value != 0, s.shareOf[caller] == 0, s.memberCount <= 1, COMMITTED(caller),
+                                       HOOK_REFUSES),
         _leave,
     ),
+    # sweep: sends the contract's settlement tokens to the treasury; no membership state changes.
+    Transition("sweep", {},
+               lambda s, caller, value: z3.Or(value != 0, z3.Not(HAS_TREASURY), TOKEN_BALANCE == 0),
+               _unchanged),
     # Every transfer and approval entry point reverts, whoever calls it with whatever arguments.
     Transition("transferFrom", {"from": FROM, "to": TO, "tokenId": TOKEN}, ALWAYS, _unchanged),
     Transition("safeTransferFrom(address,address,uint256)", {"from": FROM, "to": TO, "tokenId": TOKEN}, ALWAYS,

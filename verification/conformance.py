@@ -50,14 +50,17 @@ def concrete(term: Any) -> Any:
 class Concrete:
     """One model at a concrete state: applies calls with concrete arguments, reads values back.
 
-    `fixed` substitutes the model's symbolic parameters, `funs` its uninterpreted functions (the
-    calls out of the contract), and `args` of each call its arguments and inputs.
+    `fixed` substitutes the model's symbolic parameters, `funs` its uninterpreted functions that
+    have a closed definition (the calls out of the contract), `py_funs` those computed in Python
+    (e.g. `Amortization.repays`, a loop: each application is evaluated once its arguments are
+    concrete), and `args` of each call its arguments and inputs.
     """
 
     transitions: list
     s: Any
     fixed: list = field(default_factory=list)
     funs: list = field(default_factory=list)
+    py_funs: dict = field(default_factory=dict)
 
     def apply(self, name: str, caller: int, value: int, args: dict[z3.ExprRef, Any]) -> bool:
         """Apply the call; returns whether the model reverts (a reverting call changes nothing)."""
@@ -74,9 +77,10 @@ class Concrete:
 
         def fix(term: z3.ExprRef) -> z3.ExprRef:
             term = z3.substitute(term, *subs)
-            if self.funs:
-                term = z3.substitute_funs(term, *self.funs)
-            return z3.simplify(term)
+            if self.funs:  # definitions may mention the model's parameters: substitute them again
+                term = z3.substitute(z3.substitute_funs(term, *self.funs), *subs)
+            term = z3.simplify(term)
+            return self._evaluate_py_funs(term) if self.py_funs else term
 
         reverted = concrete(fix(reverts))
         if not reverted:
@@ -86,6 +90,28 @@ class Concrete:
     def read(self, term: z3.ExprRef) -> Any:
         return concrete(term)
 
+    def _evaluate_py_funs(self, term: z3.ExprRef) -> z3.ExprRef:
+        """Replace every application of a `py_funs` function whose arguments are concrete by its value."""
+        found: dict[z3.ExprRef, z3.ExprRef] = {}
+        seen: set[int] = set()
+        todo = [term]
+        while todo:
+            t = todo.pop()
+            if t.get_id() in seen:
+                continue
+            seen.add(t.get_id())
+            if z3.is_app(t) and t.decl() in self.py_funs and t.num_args() > 0:
+                args = [z3.simplify(t.arg(i)) for i in range(t.num_args())]
+                if all(z3.is_int_value(x) for x in args):
+                    value = self.py_funs[t.decl()](*[x.as_long() for x in args])
+                    found[t] = z3.BoolVal(value) if isinstance(value, bool) else z3.IntVal(value)
+                    continue
+            if z3.is_app(t):
+                todo.extend(t.children())
+        if not found:
+            return term
+        return self._evaluate_py_funs(z3.simplify(z3.substitute(term, *found.items())))
+
 
 class ModelRunner(Concrete):
     """The membership model, from its founders, with arguments given by name."""
@@ -94,9 +120,12 @@ class ModelRunner(Concrete):
         s = cm.empty()
         for f in founders:
             s = cm.admit(s, z3.BitVecVal(f, 160))
-        # Membership-only commune: no common stock, so nobody has commitments.
+        # Membership-only commune: no common stock and no treasury, so nobody has commitments, no
+        # hook refuses, and there is nothing to sweep; any account may join.
         super().__init__(cm.TRANSITIONS, s.map(lambda _, v: z3.simplify(v)),
-                         [(cm.THRESHOLD, z3.IntVal(THRESHOLD)), (cm.QUORUM_CAP, z3.IntVal(QUORUM_CAP))],
+                         [(cm.THRESHOLD, z3.IntVal(THRESHOLD)), (cm.QUORUM_CAP, z3.IntVal(QUORUM_CAP)),
+                          (cm.EOA_ONLY, z3.BoolVal(False)), (cm.HOOK_REFUSES, z3.BoolVal(False)),
+                          (cm.HAS_TREASURY, z3.BoolVal(False)), (cm.TOKEN_BALANCE, z3.IntVal(0))],
                          [(cm.COMMITTED, z3.BoolVal(False))])
 
     def apply(self, name: str, caller: int, value: int, args: dict[str, Any]) -> bool:  # type: ignore[override]
@@ -113,8 +142,9 @@ def random_calls(rng: random.Random, claims: int, model: "ModelRunner | None" = 
     """
     name = rng.choices(
         ["submitLabour", "attest", "join", "leave", "transferFrom", "safeTransferFrom(address,address,uint256)",
-         "safeTransferFrom(address,address,uint256,bytes)", "approve", "setApprovalForAll", "<receive or fallback>"],
-        weights=[5, 8, 4, 3, 1, 1, 1, 1, 1, 1])[0]
+         "safeTransferFrom(address,address,uint256,bytes)", "approve", "setApprovalForAll", "<receive or fallback>",
+         "sweep"],
+        weights=[5, 8, 4, 3, 1, 1, 1, 1, 1, 1, 1])[0]
     caller = rng.randrange(ACTORS)
     value = rng.choice([1, 10**18]) if rng.random() < 0.1 else 0
     args: dict[str, Any] = {}
@@ -178,6 +208,11 @@ SCRIPT: list[tuple[str, int, int, dict[str, Any]]] = [
     ("leave", 3, 0, {}),
     ("leave", 2, 0, {}),
     ("attest", 2, 0, {"claimId": 2}),
+    ("sweep", 4, 0, {}),
+    ("submitLabour", 1, 0, {"units": 3, "evidenceLength": 8}),  # a member's claim: only actor 0 may attest it
+    ("attest", 0, 0, {"claimId": 3}),
+    ("leave", 1, 0, {}),
+    ("leave", 0, 0, {}),  # the last member cannot leave
 ]
 
 

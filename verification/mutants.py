@@ -59,7 +59,7 @@ MUTANTS: list[Mutant] = [
            "        _approve(to, tokenId, msg.sender);", "approvals of a share allowed", ("conformance",)),
     Mutant("M08", "P1", "Commune.sol", "        _burn(shareId);\n", "", "leave without burning the share",
            ("conformance",)),
-    Mutant("M09", "P3", "Commune.sol", "        return Math.min(quorumCap, memberCount);", "        return memberCount;",
+    Mutant("M09", "P3", "Commune.sol", "        return Math.min(quorumCap, attesters);", "        return attesters;",
            "a quorum that ignores the cap", ("conformance",)),
     Mutant("M10", "P3", "Commune.sol", "            _countedLabour[msg.sender] = counted - labourThreshold;\n", "",
            "join without spending the labour that earned the share", ("conformance",)),
@@ -91,6 +91,69 @@ MUTANTS: list[Mutant] = [
     Mutant("M21", "P10", "CommonStock.sol", "        --_commitments[renter];\n        _assets[assetId].state = AssetState.RentalAuction;",
            "        _assets[assetId].state = AssetState.RentalAuction;",
            "a returned asset still binds its renter (who can never leave)", ("economy_conformance",)),
+    # The hardening of the outside review (issue 11): removing any one fix is caught.
+    Mutant("M22", "P5", "libraries/SettlementToken.sol",
+           "        token.safeTransferFrom(from, to, amount);\n        _expectGain(token, to, before, amount);",
+           "        token.safeTransferFrom(from, to, amount);",
+           "a fee-on-transfer token's short delivery booked in full", ("probe_fee_token",)),
+    Mutant("M23", "P6", "CommonStock.sol",
+           "        if (owed > 0 && !Amortization.repays(owed, asset.clearingRateBps, rentPerPeriod, periods)) {",
+           "        if (false) {", "a rental bid that cannot repay the outstanding bonds accepted",
+           ("economy_conformance",)),
+    Mutant("M24", "P6", "CommonStock.sol",
+           "        if ((last.defaulted && last.renter == msg.sender) || (owed > 0 && _defaulted[assetId][msg.sender])) {",
+           "        if (false) {", "the defaulter bids again in the next rental auction", ("economy_conformance",)),
+    Mutant("M25", "P4", "Commune.sol", "        if (memberCount == 1) revert CommuneLastMember(msg.sender);\n", "",
+           "the last member leaves: later income is owed to nobody", ("conformance",)),
+    Mutant("M26", "P7", "CommonStock.sol",
+           "        escrowHeld -= rent;\n        _payRent(assetId, renter, 0, 1, rent, address(this));",
+           "", "a rental starts without its first period paid (reclaimable at once with no grace)",
+           ("economy_conformance",)),
+    Mutant("M27", "P4", "Treasury.sol", "        uint256 waiting = periods - begun;",
+           "        uint256 waiting = 0 * (periods - begun);",
+           "rent paid ahead divided at once (a join before a prepayment skims it)", ("economy_conformance",)),
+    Mutant("M28", "P5", "CommonStock.sol",
+           "        treasury.refundRental(assetId, msg.sender, paid, rental.rentPerPeriod);\n", "",
+           "an early return refunds nothing of the member income not yet released", ("economy_conformance",)),
+    Mutant("M29", "P3", "Commune.sol", "        if (attestations >= quorumFor(worker)) {",
+           "        if (attestations >= quorum()) {", "a member's own labour needs the whole membership's quorum",
+           ("conformance",)),
+    Mutant("M30", "P10", "CommonStock.sol", "        if (commune.isMember(vendor)) revert AssetVendorIsMember(vendor);\n",
+           "", "a requester names a member as vendor", ("economy_conformance",)),
+    Mutant("M31", "P5", "CommonStock.sol", "        amount = held - owed;\n        emit SurplusSwept(msg.sender, amount);",
+           "        amount = held;\n        emit SurplusSwept(msg.sender, amount);",
+           "a sweep takes the escrow with the surplus", ("economy_conformance",)),
+    Mutant("M32", "P6", "CommonStock.sol", "        debt.accruedPeriods = SafeCast.toUint32(started);",
+           "        debt.accruedPeriods = uint32(started);", "the accrued-period counter wraps at 2**32",
+           ("probe_accrual_cast",)),
+    Mutant("M33", "P7", "CommonStock.sol",
+           "            if (sale.reopenings < LIQUIDATION_STEPS) sale.reopenings = uint8(sale.reopenings + 1);\n", "",
+           "a liquidation nobody meets the reserve of reopens forever at the same reserve", ("economy_conformance",)),
+    Mutant("M34", "P3", "Commune.sol", "        if (eoaOnly && (msg.sender != tx.origin || msg.sender.code.length != 0)) {",
+           "        if (false) {", "a contract wallet joins a commune that admits only externally owned accounts",
+           ("probe_eoa_only",)),
+    Mutant("M35", "P5", "CommonStock.sol",
+           "        if (_settleInSelfCall(assetId, 0, 0)) return true;\n        // The token refused",
+           "        this.runSettlement(assetId, 0, 0);\n        return true;\n        // The token refused",
+           "a refused rental payment leaves the leader's escrow stuck", ("probe_refused_settlement",)),
+    Mutant("M36", "P5", "Treasury.sol", "        totalIncome += amount;\n        emit SurplusSwept(msg.sender, amount);",
+           "        emit SurplusSwept(msg.sender, amount);", "a swept surplus is divided without being counted as owed",
+           ("economy_conformance",)),
+    Mutant("M37", "P6", "CommonStock.sol",
+           "(last.defaulted && last.renter == msg.sender) || (owed > 0 && _defaulted[assetId][msg.sender])",
+           "last.defaulted && last.renter == msg.sender",
+           "members take turns to default and rent again while the debt grows", ("probe_repeat_defaulter",)),
+    # Found in review of the hardening: removing either fix is caught too.
+    Mutant("M38", "P6", "CommonStock.sol",
+           "        if (paid < rental.periods && block.timestamp >= rental.start + paid * periodSeconds) {",
+           "        if (false) {", "a renter returns the asset with rent due and unpaid and is not a defaulter",
+           ("probe_overdue_return",)),
+    Mutant("M39", "P4", "Commune.sol",
+           "        if (notify && address(treasury) != address(0)) treasury.onJoin(member);\n"
+           "        shareId = ++_lastShareId;\n        _shareOf[member] = shareId;\n        ++memberCount;\n",
+           "        shareId = ++_lastShareId;\n        _shareOf[member] = shareId;\n        ++memberCount;\n"
+           "        if (notify && address(treasury) != address(0)) treasury.onJoin(member);\n",
+           "a join counts the new member before the begun periods' income is released", ("probe_join_release",)),
 ]
 
 
@@ -107,8 +170,7 @@ class MutantResult:
 
 #: What the mutants' checks never deploy (the benchmarks' mocks, the factory: probes and conformance
 #: deploy the contracts directly), so their builds leave it out.
-NOT_DEPLOYED = ("BidBatcher.sol", "TokenSpreader.sol", "MemberFarm.sol", "ReferenceERC721.sol", "CommuneFactory.sol",
-                "factory", "ICommuneFactoryErrors.sol")
+NOT_DEPLOYED = ("mocks", "probes", "CommuneFactory.sol", "factory", "ICommuneFactoryErrors.sol")
 
 #: Checks that deploy the membership contract alone (its mutants compile only what it imports).
 MEMBERSHIP_ONLY = {"conformance", "abi_nonpayable"}
@@ -117,14 +179,15 @@ MEMBERSHIP_ONLY = {"conformance", "abi_nonpayable"}
 def mutated_sources(m: Mutant, root: Path) -> Path:
     """A copy of contracts/ with the mutant's edit; the edit must match exactly once.
 
-    A mutant checked only against the membership contract gets `Commune.sol` and its interfaces
-    alone, which compiles in about half the time.
+    A mutant checked only against the membership contract gets `Commune.sol`, its interfaces and
+    the libraries alone, which compiles in about half the time.
     """
     target = root / "contracts"
     if set(m.checks) <= MEMBERSHIP_ONLY and m.file == "Commune.sol":
         (target).mkdir(parents=True)
         shutil.copy(CONTRACTS_DIR / "Commune.sol", target / "Commune.sol")
         shutil.copytree(CONTRACTS_DIR / "interfaces", target / "interfaces")
+        shutil.copytree(CONTRACTS_DIR / "libraries", target / "libraries")
     else:  # everything a commune is deployed from
         shutil.copytree(CONTRACTS_DIR, target, ignore=shutil.ignore_patterns(*NOT_DEPLOYED))
     path = target / m.file
@@ -144,7 +207,9 @@ def compile_mutant(m: Mutant) -> Any:
     original = load_artifacts()
     with tempfile.TemporaryDirectory() as tmp:
         contracts = mutated_sources(m, Path(tmp))
-        mutated = load_artifacts(contracts, BUILD_DIR / "mutants", optimize=False, only=f"contracts/{m.file}")
+        # A library's internal functions are compiled into the contracts that use them: build them all.
+        only = None if m.file.startswith("libraries/") else f"contracts/{m.file}"
+        mutated = load_artifacts(contracts, BUILD_DIR / "mutants", optimize=False, only=only)
     return CompileResult({**original.artifacts, **mutated.artifacts}, mutated.key, mutated.cached, mutated.compiler,
                          mutated.warnings)
 

@@ -48,6 +48,10 @@ MEMBERSHIP: list[Clause] = [
 ]
 
 
+NEVER_EMPTY = Clause("neverEmpty", None, lambda s, _: s.memberCount >= 1,
+                     "a founded commune always has at least one member: the last member cannot leave")
+
+
 def _founders_init(n: int) -> Callable[[], tuple[cm.CommuneState, z3.BoolRef]]:
     def build() -> tuple[cm.CommuneState, z3.BoolRef]:
         founders = [z3.BitVec(f"founder{i}", 160) for i in range(n)]
@@ -63,7 +67,8 @@ def _founders_init(n: int) -> Callable[[], tuple[cm.CommuneState, z3.BoolRef]]:
 # `_admit` as a transition: the constructor's loop, so any number of founders is covered by induction.
 ADMIT_FOUNDER = cm.Transition(
     "constructor: _admit(founder)", {"founder": z3.BitVec("founder", 160)},
-    lambda s, caller, value: cm.admit_reverts(s, z3.BitVec("founder", 160)),
+    lambda s, caller, value: z3.Or(cm.admit_reverts(s, z3.BitVec("founder", 160)),
+                                   z3.And(cm.EOA_ONLY, cm.HAS_CODE(z3.BitVec("founder", 160)))),
     lambda s, caller, value: cm.admit(s, z3.BitVec("founder", 160)),
 )
 
@@ -158,7 +163,11 @@ def prove_membership(report: Report, model: Any = cm) -> None:
         # The constructor's loop preserves the invariant (any number of founders), then every function does.
         n1, t1 = prove_invariant("P1", MEMBERSHIP, inits, [ADMIT_FOUNDER], **common)
         n2, t2 = prove_invariant("P1", MEMBERSHIP, inits, transitions, **common)
-        return n1 + n2, t1 + t2
+        # A commune always has a member (the constructor needs a founder; the last member cannot
+        # leave), so income is never owed to nobody.
+        founded = [("one founder", _founders_init(1)), ("three founders", _founders_init(3))]
+        n3, t3 = prove_invariant("P1", MEMBERSHIP + [NEVER_EMPTY], founded, [ADMIT_FOUNDER, *transitions], **common)
+        return n1 + n2 + n3, t1 + t2 + t3
 
     def p1_with_factory() -> tuple[int, float]:
         n1, t1 = p1()
@@ -218,20 +227,41 @@ def prove_membership(report: Report, model: Any = cm) -> None:
 
 
 TREASURY_INVARIANT: list[Clause] = [
-    Clause("heldIsOwed", None, lambda s, _: s.held == s.claims + s.carry,
-           "tokens held = sum of claimable payouts + carried remainder"),
-    # Not "carry < members": income that arrives while there are no members is carried whole
-    # until someone joins (the solver found that story when the clause said so).
-    Clause("carryNonNegative", None, lambda s, _: z3.And(s.carry >= 0, s.memberCount >= 0),
-           "the carried remainder and the member count are never negative"),
+    Clause("heldIsOwed", None, lambda s, _: z3.And(s.held == s.claims + s.carry + s.scheduledIncome + s.strays,
+                                                   s.strays >= 0),
+           "tokens held = sum of claimable payouts + carried remainder + income scheduled for periods not "
+           "begun + tokens sent in directly (which sweep divides)"),
+    Clause("countersAreOwed", None,
+           lambda s, _: s.totalIncome - s.totalClaimed == s.claims + s.carry + s.scheduledIncome,
+           "what the treasury's counters say it owes (totalIncome - totalClaimed) is exactly what it owes"),
+    Clause("carryNonNegative", None,
+           lambda s, _: z3.And(s.carry >= 0, s.memberCount >= 1, s.scheduledIncome >= 0, s.releaseRate >= 0),
+           "the carried remainder and scheduled income are never negative, and there is always a member to "
+           "divide income among"),
     Clause("checkpointsBehind", Addr,
-           lambda s, a: z3.And(s.owed[a] >= 0, z3.Implies(s.isMember[a], s.checkpoint[a] <= s.incomePerShare)),
+           lambda s, a: z3.And(s.owed[a] >= 0, s.rentPaid[a] >= 0,
+                               z3.Implies(s.isMember[a], s.checkpoint[a] <= s.incomePerShare)),
            "no payout is negative"),
+    Clause("releasedHaveBegun", None,
+           lambda s, _: z3.And(s.lastTime >= ORIGIN_TERM, s.releasedThrough <= (s.lastTime - ORIGIN_TERM) / PERIOD_TERM),
+           "only grid periods that have begun are released"),
+    Clause("scheduleBase", None,
+           lambda s, _: s.sched[s.releasedThrough + 1] == s.releaseRate + s.rateChange[s.releasedThrough + 1],
+           "the next grid period's income is the rate in force plus its change: what was scheduled for it"),
+    Clause("scheduleSteps", Int,
+           lambda s, g: z3.Implies(g > s.releasedThrough + 1, s.sched[g] == s.sched[g - 1] + s.rateChange[g]),
+           "every later grid period's income differs from the one before by its rate change: the difference "
+           "array holds exactly the parts scheduled (and not refunded) for each period"),
 ]
 
+ORIGIN_TERM = z3.Int("gridOrigin")
+PERIOD_TERM = z3.Int("periodSeconds")
+
 SERIES_INVARIANT: list[Clause] = [
-    Clause("heldIsPaidLessWithdrawn", None, lambda s, _: s.held == s.totalPaid - s.totalWithdrawn,
-           "tokens held = payments received - payments withdrawn"),
+    Clause("heldIsPaidLessWithdrawn", None,
+           lambda s, _: z3.And(s.held == s.totalPaid - s.totalWithdrawn + s.strays, s.strays >= 0),
+           "tokens held = payments received - payments withdrawn + tokens sent in directly (which sweep sends "
+           "to the treasury)"),
     Clause("withdrawnWithinAccumulated", Addr,
            lambda s, a: z3.And(s.withdrawn[a] >= 0, s.balances[a] >= 0,
                                s.withdrawn[a] <= (s.balances[a] * s.totalPaid + s.corrections[a]) / FACE_TERM,
@@ -262,24 +292,31 @@ def prove_economics(report: Report) -> None:
     from verification import money_model as mm
 
     amount, carry, n = z3.Ints("amount carry members")
-    treasury_common = dict(fresh=mm.TreasuryState.fresh, step=mm.treasury_step, assumptions=z3.BoolVal(True),
+    treasury_common = dict(fresh=mm.TreasuryState.fresh, step=mm.treasury_step, assumptions=mm.TREASURY_PARAMS,
                            describe=_describe_money)
 
     def treasury_empty():
         s = mm.TreasuryState.fresh("init")
         a = z3.BitVec("anyone", 160)
-        return s, z3.And(s.incomePerShare == 0, s.carry == 0, s.held == 0, s.claims == 0, s.memberCount >= 0,
-                         z3.ForAll([a], z3.And(s.owed[a] == 0, s.checkpoint[a] == 0)))
+        g = z3.Int("anyPeriod")
+        return s, z3.And(s.incomePerShare == 0, s.carry == 0, s.held == 0, s.claims == 0, s.memberCount >= 1,
+                         s.totalIncome == 0, s.totalClaimed == 0, s.scheduledIncome == 0, s.releaseRate == 0,
+                         s.releasedThrough == 0, s.strays == 0, s.lastTime == mm.ORIGIN,
+                         z3.ForAll([a], z3.And(s.owed[a] == 0, s.checkpoint[a] == 0, s.rentPaid[a] == 0)),
+                         z3.ForAll([g], z3.And(s.rateChange[g] == 0, s.sched[g] == 0)))
 
     def p4_rule(t, s, s2, caller, value, reverts):
         a = z3.BitVec("account", 160)
         delta = lambda x: mm.claimable(s2, x) - mm.claimable(s, x)  # noqa: E731
-        if t.name in ("depositIncome", "recordRent", "recordIncome"):
-            pool = mm.AMOUNT + s.carry
-            per = z3.If(s.memberCount == 0, 0, pool / z3.If(s.memberCount == 0, 1, s.memberCount))
-            per = z3.If(mm.AMOUNT == 0, 0, per)  # a zero income distributes nothing
+        if t.name in ("depositIncome", "recordRent", "recordIncome", "release", "sweep"):
+            # Whatever the call divides (a deposit, the begun parts of a rent payment, a released
+            # period, a surplus), every member's entitlement rises by the same amount, nobody else's.
+            per = s2.incomePerShare - s.incomePerShare
             same_for_all = z3.ForAll([a], delta(a) == z3.If(s.isMember[a], per, 0))
-            return z3.Implies(z3.Not(reverts), z3.And(same_for_all, s2.claims - s.claims == per * s.memberCount)), None
+            return z3.Implies(z3.Not(reverts), z3.And(per >= 0, same_for_all,
+                                                      s2.claims - s.claims == per * s.memberCount)), None
+        if t.name == "refundRental":  # a refund returns scheduled income: no entitlement moves
+            return z3.Implies(z3.Not(reverts), z3.ForAll([a], delta(a) == 0)), None
         subject = caller if t.name == "claimPayout" else mm.ACCOUNT
         others_unchanged = z3.ForAll([a], z3.Implies(a != subject, delta(a) == 0))
         ghost = s2.claims - s.claims == delta(subject)
@@ -295,8 +332,10 @@ def prove_economics(report: Report) -> None:
                                                        pool - per * n < n)), [amount, carry, n])
         return n1 + n2, t1 + t2
 
-    _run(report, "P4", "equal division: every income event raises every current member's entitlement by the same "
-         "amount, and no one else's; the remainder (< members) is carried, never lost", p4)
+    _run(report, "P4", "equal division: every income event (a deposit, the begun periods of a rent payment, a "
+         "released period, a surplus) raises every current member's entitlement by the same amount, and no one "
+         "else's; a refund moves none; the remainder (< members) is carried, never lost; there is always a member",
+         p4)
 
     def p5() -> tuple[int, float]:
         n1, t1 = prove_invariant("P5", TREASURY_INVARIANT, [("new treasury", treasury_empty)],
@@ -305,7 +344,7 @@ def prove_economics(report: Report) -> None:
         def series_empty():
             s = mm.SeriesState.fresh("init")
             a = z3.BitVec("anyone", 160)
-            return s, z3.And(s.totalPaid == 0, s.totalWithdrawn == 0, s.held == 0, s.totalSupply == 0,
+            return s, z3.And(s.totalPaid == 0, s.totalWithdrawn == 0, s.held == 0, s.totalSupply == 0, s.strays == 0,
                              z3.ForAll([a], z3.And(s.balances[a] == 0, s.corrections[a] == 0, s.withdrawn[a] == 0)))
 
         n2, t2 = prove_invariant("P5", SERIES_INVARIANT, [("new series", series_empty)], mm.SERIES_TRANSITIONS,
@@ -319,9 +358,10 @@ def prove_economics(report: Report) -> None:
         n3, t3 = _stock_invariant()
         return n1 + n2 + n3, t1 + t2 + t3
 
-    _run(report, "P5", "conservation: the treasury holds exactly the unclaimed payouts plus the carried remainder; "
-         "each bond series exactly what it was paid less what was withdrawn; the common stock exactly its escrow plus its "
-         "credits, each counter the sum of what it owes", p5)
+    _run(report, "P5", "conservation: the treasury holds exactly the unclaimed payouts plus the carried remainder "
+         "plus the income scheduled for periods not begun, its difference array exactly the parts scheduled; each bond "
+         "series exactly what it was paid less what was withdrawn; the common stock exactly its escrow plus its "
+         "credits, each counter the sum of what it owes; tokens sent in directly are exactly what sweeps move", p5)
 
     def p6() -> tuple[int, float]:
         # CommonStock._serviceDebt: a payment x against interest i and principal p.
@@ -341,10 +381,12 @@ def prove_economics(report: Report) -> None:
         # Every function of the common stock, from every state satisfying its invariant (P5).
         n2, t2 = _stock_invariant()
         n3, t3 = prove_rule("P6", sp.p6_rule, sp.STOCK_INVARIANT, sm.TRANSITIONS, **sp.COMMON)
-        return n1 + n2 + n3, t1 + t2 + t3
+        n4, t4 = prove_rule("P6", sp.rental_repays_rule, sp.STOCK_INVARIANT, sm.TRANSITIONS, **sp.COMMON)
+        return n1 + n2 + n3 + n4, t1 + t2 + t3 + t4
 
     _run(report, "P6", "bondholder priority: rent and liquidation proceeds reach members only once the series' "
-         "interest and principal are paid; interest before principal", p6)
+         "interest and principal are paid; interest before principal; while bonds are outstanding every rental bid "
+         "and rental repays them within its term and no defaulter rents the asset; every rental starts paid", p6)
 
     def p8() -> tuple[int, float]:
         # After redemption all rent is member income. Over a window with total rent R divided among
@@ -406,7 +448,7 @@ def prove_lifecycle(report: Report) -> None:
         return n1 + n2, t1 + t2
 
     _run(report, "P7", "asset lifecycle: every asset moves only along the documented state transitions; only a "
-         "liquidation buyer takes title", p7)
+         "liquidation buyer takes title; a liquidation's reserve steps down at most four times, to zero", p7)
 
 
 def prove_stock_access(report: Report) -> None:

@@ -13,17 +13,31 @@ the settlement token (a standard ERC-20: a successful transfer moves exactly the
   `bid_ghosts` from the bid and asset records alone;
 - `sumBidEscrow`: the sum of `bidEscrow` over all assets;
 - `sumSaleEscrow`: the sum over open sales with a leader of the leader's escrowed amount;
-- `toBondsTotal` / `toMembersTotal`: everything paid on to bond series / to the treasury.
+- `sumRequestEscrow`: the sum over assets whose bond auction is open of the requester's escrowed
+  first period (`rentPerPeriod`);
+- `strays`: settlement tokens the stock holds beyond what it owes (sent to it directly: the
+  transition `<token transfer in>`), which `sweep` sends to the treasury;
+- `toBondsTotal` / `toMembersTotal`: everything paid on to bond series / to the treasury as rent's
+  or liquidation's member income; `sweptTotal`: surplus swept to the treasury.
 
 The calls out of the contract are inputs of the model, each named for what it returns:
 `commune.isMember` is the uninterpreted predicate `IS_MEMBER`; whether the payer's `transferFrom`
-succeeds is the boolean `PULL_OK`; the rate book's answers at settlement (`lowerBound`,
-`amountAt`, the tick total before a bid) and `Amortization.repays` are the inputs `BOOK_*` and
-`REPAYS`, constrained only by what the library guarantees (tested against a reference model in
-`tests/test_bond_auction_property.py`). `block.timestamp` is the input `NOW` of every call, with no
-assumption about it, so every proof holds for any block time.
+succeeds (exactly) is the boolean `PULL_OK`; whether the token accepts a settlement's payments
+out of escrow (to the series and the treasury, exactly) is `ESCROW_PAY_OK`; the rate book's answers
+at settlement (`lowerBound`, `amountAt`, the tick total before a bid) are the inputs `BOOK_*`,
+constrained only by what the library guarantees (tested against a reference model in
+`tests/test_bond_auction_property.py`); `Amortization.repays` is the uninterpreted function
+`REPAYS(principal, rate, rent, periods)`, the same one at a request's settlement and at a rental
+bid. `block.timestamp` is the input `NOW` of every call, with no assumption about it, so every
+proof holds for any block time.
 
-Checked arithmetic: a `-=` that would go below zero reverts in Solidity 0.8, and so it does here.
+Settlements that pay escrow on (`settle` when it clears, `settleRental` with a winner,
+`settleLiquidation` with a buyer) run their effects in a call of the contract to itself: any revert
+inside it (the token refusing, `ESCROW_PAY_OK` false, or a checked subtraction) undoes those
+effects and the settlement falls back, as the contract does (gas is out of scope).
+
+Checked arithmetic: a `-=` that would go below zero reverts in Solidity 0.8, and so it does here,
+as does every `SafeCast` that could overflow.
 """
 
 from __future__ import annotations
@@ -36,10 +50,12 @@ import z3
 from verification.terms import ZERO_ADDR, Addr, Bool, Int, State, Transition, con, ite, sorted_field
 from verification.terms import step as terms_step
 
+U32 = 2**32 - 1
 U64 = 2**64 - 1
 U128 = 2**128 - 1
 BPS = 10_000
 MAX_PERIODS = 1_200
+LIQUIDATION_STEPS = 4
 
 STATES = ["None", "Auction", "Failed", "Rented", "RentalAuction", "Liquidation", "Liquidated"]
 S = {name: i for i, name in enumerate(STATES)}
@@ -58,7 +74,13 @@ PARAMS = z3.And(PERIOD >= 1, PERIOD <= MAX_DURATION, GRACE >= 0, GRACE <= MAX_DU
 # Calls out of the contract.
 IS_MEMBER = z3.Function("commune_isMember", Addr, Bool)
 PULL_OK = z3.Bool("transferFrom_succeeds")
-REPAYS = z3.Bool("Amortization_repays")
+ESCROW_PAY_OK = z3.Bool("escrow_payments_accepted")
+REPAYS = z3.Function("Amortization_repays", Int, Int, Int, Int, Bool)
+#: `_debtAt(asset, time)`'s principal plus interest, a function of the debt record, the rate and the
+#: time: (principal, interestOwed, accruedPeriods, debtStart, rateBps, time). Left uninterpreted in
+#: the proofs (a property proved for every such function holds for the contract's), defined by
+#: `OWED_AT_DEFINITION` where the model is run on concrete values.
+OWED_AT = z3.Function("debt_owed_at", Int, Int, Int, Int, Int, Int, Int)
 BOOK_RATE = z3.Int("book_clearingRate")
 BOOK_BELOW = z3.Int("book_below")
 BOOK_TICK_TOTAL = z3.Int("book_amountAtClearingRate")
@@ -77,11 +99,12 @@ RENT = z3.Int("rentPerPeriod")
 VENDOR = z3.BitVec("vendor", 160)
 CLOSES = z3.Int("auctionClosesAt")
 DESCRIPTION_LENGTH = z3.Int("len(description)")
+DONATION = z3.Int("tokens_sent_in")
 
 #: Every argument is a uint256 (the ABI guarantees it); block time is below 2**63 (the year 292
 #: billion), so `block.timestamp + saleSeconds` always fits the uint64 the contract casts it to.
 ARGUMENTS = z3.And(*[z3.And(x >= 0, x <= 2**256 - 1) for x in (ASSET, BID, AMOUNT, RATE, PERIODS, PRICE, RENT, CLOSES,
-                                                             DESCRIPTION_LENGTH)],
+                                                             DESCRIPTION_LENGTH, DONATION)],
                    NOW >= 0, NOW <= 2**63)
 ASSUMPTIONS = z3.And(PARAMS, ARGUMENTS)
 
@@ -123,11 +146,13 @@ class StockState(State):
     rentalPeriods: z3.ArrayRef = sorted_field(IntArr)
     paidPeriods: z3.ArrayRef = sorted_field(IntArr)
     rentalRent: z3.ArrayRef = sorted_field(IntArr)
+    defaulted: z3.ArrayRef = sorted_field(BoolArr)
     # Sale
     leader: z3.ArrayRef = sorted_field(AddrArr)
     closesAt: z3.ArrayRef = sorted_field(IntArr)
     salePeriods: z3.ArrayRef = sorted_field(IntArr)
     saleAmount: z3.ArrayRef = sorted_field(IntArr)
+    reopenings: z3.ArrayRef = sorted_field(IntArr)
     titleHolder: z3.ArrayRef = sorted_field(AddrArr)
     # Bid
     bidder: z3.ArrayRef = sorted_field(AddrArr)
@@ -139,13 +164,17 @@ class StockState(State):
     # Accounts
     credits: z3.ArrayRef = sorted_field(z3.ArraySort(Addr, Int))
     commitments: z3.ArrayRef = sorted_field(z3.ArraySort(Addr, Int))
+    everDefaulted: z3.ArrayRef = sorted_field(z3.ArraySort(Int, z3.ArraySort(Addr, Bool)))
     # Ghosts
     sumCredits: z3.ArithRef = sorted_field(Int)
     bidEscrow: z3.ArrayRef = sorted_field(IntArr)
     sumBidEscrow: z3.ArithRef = sorted_field(Int)
     sumSaleEscrow: z3.ArithRef = sorted_field(Int)
+    sumRequestEscrow: z3.ArithRef = sorted_field(Int)
+    strays: z3.ArithRef = sorted_field(Int)
     toBondsTotal: z3.ArithRef = sorted_field(Int)
     toMembersTotal: z3.ArithRef = sorted_field(Int)
+    sweptTotal: z3.ArithRef = sorted_field(Int)
 
 
 def empty() -> StockState:
@@ -209,6 +238,7 @@ class Call:
         """Tokens leave for the series and the treasury (from this contract or from the payer)."""
         if from_escrow:
             self.revert_if(self.s.held < to_bonds + to_members)  # ERC-20: insufficient balance
+            self.revert_if(z3.And(to_bonds + to_members > 0, z3.Not(ESCROW_PAY_OK)))  # the token refuses
             self.set(held=self.s.held - to_bonds - to_members)
         else:
             self.revert_if(z3.Not(PULL_OK))
@@ -223,6 +253,10 @@ class Call:
     def branch(self) -> "Call":
         """A copy to run one side of an `if` on (it starts from this call's state, reverting never)."""
         return Call(self.s, self.caller, z3.IntVal(0))
+
+    def fails(self) -> z3.BoolRef:
+        """Whether this branch reverts (for a call of the contract to itself: the caller falls back)."""
+        return z3.Or(False, *self.reverts[1:])
 
     def choose(self, cond: Any, yes: "Call", no: "Call") -> None:
         """Join two branches: `yes` where `cond` holds, `no` elsewhere, with each side's reverts."""
@@ -245,6 +279,8 @@ def service_debt(c: Call, a: Any, amount: Any) -> Any:
     to_i = ite(amount < i_now, amount, i_now)
     to_p = ite(amount - to_i < p, amount - to_i, p)
     active = z3.Or(p != 0, i != 0)
+    # SafeCast.toUint32(started) and SafeCast.toUint128(interest left): checked, never wrapped.
+    c.revert_if(z3.And(active, z3.Or(started > U32, i_now - to_i > U128)))
     c.set(accruedPeriods=ite(active, z3.Store(s.accruedPeriods, a, started), s.accruedPeriods),
           interestOwed=ite(active, z3.Store(s.interestOwed, a, i_now - to_i), s.interestOwed),
           principal=ite(active, z3.Store(s.principal, a, p - to_p), s.principal),
@@ -259,12 +295,35 @@ def pay_rent(c: Call, a: Any, amount: Any, from_escrow: bool) -> None:
     c.pay_out(to_bonds, amount - to_bonds, from_escrow)
 
 
-def start_rental(c: Call, a: Any, renter: Any, rent: Any, periods: Any, paid: Any) -> None:
+def start_paid_rental(c: Call, a: Any, renter: Any, rent: Any, periods: Any) -> None:
+    """`_startPaidRental`: a new agreement from now, its first period paid from escrow."""
     c.store("renter", a, renter)
     c.store("rentalStart", a, NOW)
     c.store("rentalPeriods", a, periods)
-    c.store("paidPeriods", a, paid)
+    c.store("paidPeriods", a, con(1))
     c.store("rentalRent", a, rent)
+    c.store("defaulted", a, z3.BoolVal(False))
+    c.sub("escrowHeld", rent)
+    pay_rent(c, a, rent, from_escrow=True)
+
+
+def owed_at(s: StockState, a: Any, time: Any) -> tuple[Any, Any]:
+    """`_debtAt`: principal plus interest accrued to the period `time` falls in, and whether
+    computing it reverts (a time before settlement, or fewer periods than already accrued)."""
+    p = s.principal[a]
+    started = (time - s.debtStart[a]) / PERIOD + 1
+    reverts = z3.And(p > 0, z3.Or(time < s.debtStart[a], started < s.accruedPeriods[a]))
+    owed = OWED_AT(p, s.interestOwed[a], s.accruedPeriods[a], s.debtStart[a], s.clearingRateBps[a], time)
+    return owed, reverts
+
+
+def _owed_at_body() -> Any:
+    p, i, accrued, start, rate, time = (z3.Var(k, Int) for k in range(6))
+    return p + i + ite(p > 0, ((time - start) / PERIOD + 1 - accrued) * interest(p, rate), con(0))
+
+
+#: The definition of `OWED_AT`, the contract's formula (for `z3.substitute_funs`).
+OWED_AT_DEFINITION = (OWED_AT, _owed_at_body())
 
 
 def end_rental(c: Call, a: Any, renter: Any) -> None:
@@ -297,8 +356,9 @@ def reclaimable_at(s: StockState, a: Any) -> Any:
 
 
 def reserve(s: StockState, a: Any) -> Any:
-    """`liquidationReserve`: price * reserveBps / 10,000 rounded up."""
-    return (s.price[a] * RESERVE_BPS + BPS - 1) / BPS
+    """`liquidationReserve`: price * reserveBps * (STEPS - reopenings) / (10,000 * STEPS) rounded up."""
+    scale = BPS * LIQUIDATION_STEPS
+    return (s.price[a] * RESERVE_BPS * (LIQUIDATION_STEPS - s.reopenings[a]) + scale - 1) / scale
 
 
 def fill(s: StockState, b: Any) -> Any:
@@ -317,14 +377,15 @@ def fill(s: StockState, b: Any) -> Any:
 def _request(s, caller, value):
     c = Call(s, caller, value)
     c.revert_if(z3.Or(z3.Not(IS_MEMBER(caller)), DESCRIPTION_LENGTH == 0, PRICE <= 0, PRICE > U128,
-                      VENDOR == ZERO_ADDR, RENT <= 0, RENT > U128, PERIODS <= 0, PERIODS > MAX_PERIODS,
-                      CLOSES <= NOW, CLOSES > U64))
+                      VENDOR == ZERO_ADDR, VENDOR == caller, IS_MEMBER(VENDOR), RENT <= 0, RENT > U128,
+                      PERIODS <= 0, PERIODS > MAX_PERIODS, CLOSES <= NOW, CLOSES - NOW > MAX_DURATION))
     a = s.assetCount + 1
     c.set(assetCount=a)
     for field, v in (("requester", caller), ("auctionClosesAt", CLOSES), ("state", con(S["Auction"])),
                      ("vendor", VENDOR), ("periods", PERIODS), ("price", PRICE), ("rentPerPeriod", RENT)):
         c.store(field, a, v)
     c.commit(caller, +1)
+    c.escrow_in(RENT)  # the first period, paid at settlement
     return c.done()
 
 
@@ -339,6 +400,7 @@ def _bid(s, caller, value):
     escrowed = s.escrowed[ASSET] + AMOUNT
     c.revert_if(z3.Or(AMOUNT <= 0, escrowed > U128, RATE > RATE_CAP, RATE < 0))
     c.revert_if(z3.Or(TICK_BEFORE < 0, TICK_BEFORE > s.escrowed[ASSET]))  # inputs the book cannot return
+    c.revert_if(ASSET > U64)  # SafeCast.toUint64(assetId)
     b = s.bidCount + 1
     c.set(bidCount=b)
     for field, v in (("bidder", caller), ("bidRate", RATE), ("bidClaimed", z3.BoolVal(False)),
@@ -347,6 +409,16 @@ def _bid(s, caller, value):
     c.store("escrowed", ASSET, escrowed)
     c.escrow_in(AMOUNT)
     return c.done()
+
+
+def _fail(c: Call, a: Any) -> None:
+    """`_fail`: every bid refundable; the requester's escrowed first period credited back."""
+    s = c.s
+    c.store("state", a, con(S["Failed"]))
+    c.commit(s.requester[a], -1)
+    c.sub("escrowHeld", s.rentPerPeriod[a])
+    c.set(creditsHeld=c.s.creditsHeld + s.rentPerPeriod[a])
+    c.credit(s.requester[a], s.rentPerPeriod[a])
 
 
 def _settle(s, caller, value):
@@ -360,10 +432,8 @@ def _settle(s, caller, value):
     subscribed = s.escrowed[a] >= price
     c.revert_if(z3.And(subscribed, z3.Or(BOOK_RATE < 0, BOOK_RATE > RATE_CAP, BOOK_BELOW < 0, BOOK_BELOW >= price,
                                          BOOK_TICK_TOTAL < price - BOOK_BELOW, BOOK_TICK_TOTAL > s.escrowed[a])))
-    cleared = z3.And(subscribed, REPAYS)
-    failed = c.branch()
-    failed.store("state", a, con(S["Failed"]))
-    failed.commit(s.requester[a], -1)
+    repays = REPAYS(price, BOOK_RATE, s.rentPerPeriod[a], s.periods[a])
+    # runSettlement (a call to itself): the sale's effects and the first period paid from escrow.
     ok = c.branch()
     ok.store("clearingRateBps", a, BOOK_RATE)
     ok.store("marginNeed", a, price - BOOK_BELOW)
@@ -375,9 +445,11 @@ def _settle(s, caller, value):
     ok.sub("escrowHeld", price)
     ok.set(creditsHeld=ok.s.creditsHeld + price)
     ok.credit(s.vendor[a], price)
-    start_rental(ok, a, s.requester[a], s.rentPerPeriod[a], s.periods[a], con(0))
     ok.revert_if(SERIES == ZERO_ADDR)  # a clone always has an address
-    c.choose(cleared, ok, failed)
+    start_paid_rental(ok, a, s.requester[a], s.rentPerPeriod[a], s.periods[a])
+    failed = c.branch()
+    _fail(failed, a)
+    c.choose(z3.And(subscribed, repays, z3.Not(ok.fails())), ok, failed)
     return c.done()
 
 
@@ -412,9 +484,24 @@ def _pay_rent(s, caller, value):
     return c.done()
 
 
+def overdue(s: StockState, a: Any) -> z3.BoolRef:
+    """A period of the rental is due (its start has come) and unpaid."""
+    paid = s.paidPeriods[a]
+    return z3.And(paid < s.rentalPeriods[a], NOW >= s.rentalStart[a] + paid * PERIOD)
+
+
+def mark_default(c: Call, a: Any, when: Any) -> None:
+    """`_markDefault` where `when` holds: the renter may not bid next, nor while bonds are outstanding."""
+    s = c.s
+    c.store("defaulted", a, z3.Or(s.defaulted[a], when))
+    c.store("everDefaulted", a, ite(when, z3.Store(s.everDefaulted[a], s.renter[a], z3.BoolVal(True)),
+                                    s.everDefaulted[a]))
+
+
 def _return(s, caller, value):
     c = Call(s, caller, value)
     _rented_by(c, ASSET, caller)
+    mark_default(c, ASSET, overdue(s, ASSET))  # returned with a period due and unpaid: a default
     end_rental(c, ASSET, caller)
     return c.done()
 
@@ -423,6 +510,9 @@ def _reclaim(s, caller, value):
     c = Call(s, caller, value)
     a = ASSET
     c.revert_if(z3.Or(s.state[a] != S["Rented"], NOW < reclaimable_at(s, a)))
+    # A rental reclaimed with periods unpaid ended by default: its renter may not bid next, nor
+    # while the asset's bonds are outstanding.
+    mark_default(c, a, s.paidPeriods[a] < s.rentalPeriods[a])
     end_rental(c, a, s.renter[a])
     return c.done()
 
@@ -432,7 +522,11 @@ def _bid_rent(s, caller, value):
     a = ASSET
     c.revert_if(z3.Or(z3.Not(IS_MEMBER(caller)), s.state[a] != S["RentalAuction"], NOW >= s.closesAt[a],
                       PERIODS <= 0, PERIODS > MAX_PERIODS, RENT <= s.saleAmount[a], RENT > U128,
-                      z3.And(s.principal[a] > 0, RENT < interest(s.principal[a], s.clearingRateBps[a]) + 1)))
+                      z3.And(s.defaulted[a], s.renter[a] == caller)))
+    owed, owed_reverts = owed_at(s, a, s.closesAt[a])
+    c.revert_if(owed_reverts)
+    c.revert_if(z3.And(owed > 0, s.everDefaulted[a][caller]))
+    c.revert_if(z3.And(owed > 0, z3.Not(REPAYS(owed, s.clearingRateBps[a], RENT, PERIODS))))
 
     def update() -> None:
         outbid(c, a)
@@ -447,8 +541,20 @@ def _bid_rent(s, caller, value):
 
 
 def _delete_sale(c: Call, a: Any) -> None:
-    for field in ("leader", "closesAt", "salePeriods", "saleAmount"):
+    for field in ("leader", "closesAt", "salePeriods", "saleAmount", "reopenings"):
         c.store(field, a, ZERO_ADDR if field == "leader" else con(0))
+
+
+def _clear_leader(c: Call, a: Any) -> None:
+    """`_outbid` then `_clearLeader`: after a refused payment, the leader is credited their escrow."""
+    def update() -> None:
+        outbid(c, a)
+        c.store("leader", a, ZERO_ADDR)
+        c.store("saleAmount", a, con(0))
+        c.store("salePeriods", a, con(0))
+
+    c.sale_escrow(a, update)
+    c.store("closesAt", a, NOW + SALE)
 
 
 def _settle_rental(s, caller, value):
@@ -462,10 +568,12 @@ def _settle_rental(s, caller, value):
     won = c.branch()
     won.sale_escrow(a, lambda: _delete_sale(won, a))
     won.store("state", a, con(S["Rented"]))
-    start_rental(won, a, winner, rent, periods, con(1))
-    won.sub("escrowHeld", rent)
-    pay_rent(won, a, rent, from_escrow=True)
-    c.choose(winner != ZERO_ADDR, won, none)
+    start_paid_rental(won, a, winner, rent, periods)
+    refused = c.branch()
+    _clear_leader(refused, a)
+    rented = c.branch()
+    rented.choose(z3.Not(won.fails()), won, refused)
+    c.choose(winner != ZERO_ADDR, rented, none)
     return c.done()
 
 
@@ -491,6 +599,7 @@ def _settle_liquidation(s, caller, value):
     c.revert_if(z3.Or(s.state[a] != S["Liquidation"], NOW < s.closesAt[a]))
     buyer, proceeds = s.leader[a], s.saleAmount[a]
     none = c.branch()
+    none.store("reopenings", a, ite(s.reopenings[a] < LIQUIDATION_STEPS, s.reopenings[a] + 1, s.reopenings[a]))
     none.store("closesAt", a, NOW + SALE)
     sold = c.branch()
     sold.sale_escrow(a, lambda: _delete_sale(sold, a))
@@ -500,11 +609,16 @@ def _settle_liquidation(s, caller, value):
     to_bonds = service_debt(sold, a, proceeds)
     shortfall = sold.s.principal[a] + sold.s.interestOwed[a]
     short = shortfall > 0
+    sold.revert_if(z3.And(short, shortfall > U128))  # SafeCast.toUint128(shortfall)
     sold.set(writtenOff=ite(short, z3.Store(sold.s.writtenOff, a, shortfall), sold.s.writtenOff),
              principal=ite(short, z3.Store(sold.s.principal, a, con(0)), sold.s.principal),
              interestOwed=ite(short, z3.Store(sold.s.interestOwed, a, con(0)), sold.s.interestOwed))
     sold.pay_out(to_bonds, proceeds - to_bonds, from_escrow=True)
-    c.choose(buyer != ZERO_ADDR, sold, none)
+    refused = c.branch()
+    _clear_leader(refused, a)
+    bought = c.branch()
+    bought.choose(z3.Not(sold.fails()), sold, refused)
+    c.choose(buyer != ZERO_ADDR, bought, none)
     return c.done()
 
 
@@ -517,6 +631,21 @@ def _withdraw(s, caller, value):
     c.sub("creditsHeld", amount)
     c.sub("held", amount)
     return c.done()
+
+
+def _sweep(s, caller, value):
+    c = Call(s, caller, value)
+    owed = s.escrowHeld + s.creditsHeld
+    c.revert_if(s.held <= owed)
+    surplus = s.held - owed
+    c.set(held=s.held - surplus, strays=s.strays - surplus, sweptTotal=s.sweptTotal + surplus)
+    return c.done()
+
+
+def _transfer_in(s, caller, value):
+    """Not a function of the contract: anyone sending it settlement tokens directly (a stray
+    transfer, a positive rebase). It cannot be refused, and it changes nothing but the balance."""
+    return z3.BoolVal(False), s.replace(held=s.held + DONATION, strays=s.strays + DONATION)
 
 
 def bid_ghosts(s: StockState, post: StockState) -> StockState:
@@ -535,7 +664,12 @@ def bid_ghosts(s: StockState, post: StockState) -> StockState:
     claimed = z3.And(z3.Not(s.bidClaimed[BID]), post.bidClaimed[BID])
     g = add(g, s.bidAsset[BID], ite(claimed, -(s.bidAmount[BID] - fill(s, BID)), con(0)))
     cleared = z3.And(s.state[ASSET] == S["Auction"], post.state[ASSET] == S["Rented"])
-    return add(g, ASSET, ite(cleared, -s.price[ASSET], con(0)))
+    g = add(g, ASSET, ite(cleared, -s.price[ASSET], con(0)))
+    # Requesters' escrow: the first period of every asset whose bond auction is open.
+    escrow = lambda st, a: ite(st.state[a] == S["Auction"], st.rentPerPeriod[a], con(0))  # noqa: E731
+    new = s.assetCount + 1
+    delta = escrow(post, ASSET) - escrow(s, ASSET) + ite(new == ASSET, con(0), escrow(post, new) - escrow(s, new))
+    return g.replace(sumRequestEscrow=g.sumRequestEscrow + delta)
 
 
 def _transition(name: str, params: dict[str, Any], fn: Any) -> Transition:
@@ -566,7 +700,12 @@ TRANSITIONS: list[Transition] = [
     _transition("bidLiquidation", {"assetId": ASSET, "amount": AMOUNT}, _bid_liquidation),
     _transition("settleLiquidation", {"assetId": ASSET}, _settle_liquidation),
     _transition("withdraw", {}, _withdraw),
+    _transition("sweep", {}, _sweep),
+    # Called only by the contract itself, inside the three settlements above (modelled there).
+    Transition("runSettlement", {"assetId": ASSET, "rate": RATE, "below": AMOUNT},
+               lambda s, caller, value: z3.BoolVal(True), lambda s, caller, value: s),
     Transition("<receive or fallback>", {}, lambda s, caller, value: z3.BoolVal(True), lambda s, caller, value: s),
+    _transition("<token transfer in>", {"amount": DONATION}, _transfer_in),
 ]
 
 step = terms_step

@@ -1,11 +1,14 @@
 """Properties of the common stock proved by induction over `verification/stock_model.py`.
 
-- P5 (escrow): the stock's token balance is exactly its escrow plus its credits; the credits
-  counter is the sum of every account's credit; the escrow counter is the bond bidders' escrow
-  plus the sale leaders' escrow.
+- P5 (escrow): the stock's token balance is exactly its escrow plus its credits plus what was sent
+  to it directly (which only `sweep` moves, to the treasury); the credits counter is the sum of
+  every account's credit; the escrow counter is the bond bidders' escrow plus the requesters'
+  escrowed first periods plus the sale leaders' escrow.
 - P6 (bondholder priority): a call pays members only once the asset's bonds are whole (interest
   and principal zero, nothing written off); interest is paid before principal; what a call pays
-  out is exactly split between the series and the members.
+  out is exactly split between the series and the members; while bonds are outstanding a rental
+  bid (and so every rental it starts) repays them within its term, and the renter who defaulted
+  cannot bid in the next rental auction; every rental starts with its first period paid.
 - P7 (lifecycle): every asset id moves only along the documented edges, and only a liquidation
   sale with a buyer gives anyone title.
 - P10 (access, common stock): only members request assets and bid rent; only the renter pays rent
@@ -28,13 +31,21 @@ RECORD_FIELDS = ("price", "rentPerPeriod", "periods", "escrowed", "marginNeed", 
                  "rentalPeriods", "paidPeriods", "saleAmount", "salePeriods", "closesAt", "auctionClosesAt",
                  "debtStart", "rentalStart")
 
+def leader_repays(s: Any, a: Any) -> z3.BoolRef:
+    """A rental auction's leader bid terms that repay the debt owed at the auction's close."""
+    owed, _ = sm.owed_at(s, a, s.closesAt[a])
+    return z3.Implies(z3.And(s.state[a] == S["RentalAuction"], s.leader[a] != ZERO_ADDR, owed > 0),
+                      sm.REPAYS(owed, s.clearingRateBps[a], s.saleAmount[a], s.salePeriods[a]))
+
+
 STOCK_INVARIANT: list[Clause] = [
-    Clause("tokensBacked", None, lambda s, _: s.held == s.escrowHeld + s.creditsHeld,
-           "the stock's token balance = escrowHeld + creditsHeld"),
+    Clause("tokensBacked", None, lambda s, _: z3.And(s.held == s.escrowHeld + s.creditsHeld + s.strays, s.strays >= 0),
+           "the stock's token balance = escrowHeld + creditsHeld + tokens sent to it directly (swept to the treasury)"),
     Clause("creditsSummed", None, lambda s, _: s.creditsHeld == s.sumCredits,
            "creditsHeld = the sum of every account's credit"),
-    Clause("escrowSummed", None, lambda s, _: s.escrowHeld == s.sumBidEscrow + s.sumSaleEscrow,
-           "escrowHeld = bond bidders' escrow + sale leaders' escrow"),
+    Clause("escrowSummed", None,
+           lambda s, _: s.escrowHeld == s.sumBidEscrow + s.sumSaleEscrow + s.sumRequestEscrow,
+           "escrowHeld = bond bidders' escrow + sale leaders' escrow + requesters' first periods"),
     Clause("countersNonNegative", None,
            lambda s, _: z3.And(s.escrowHeld >= 0, s.creditsHeld >= 0, s.assetCount >= 0, s.bidCount >= 0),
            "the counters are never negative"),
@@ -70,6 +81,22 @@ STOCK_INVARIANT: list[Clause] = [
            lambda s, a: z3.And(s.principal[a] >= 0, s.interestOwed[a] >= 0, s.clearingRateBps[a] >= 0,
                                s.accruedPeriods[a] >= 0),
            "no debt, rate or period count is negative"),
+    Clause("unfinancedHasNoDebt", Int,
+           lambda s, a: z3.Implies(z3.Or(s.state[a] == S["None"], s.state[a] == S["Auction"], s.state[a] == S["Failed"]),
+                                   z3.And(s.principal[a] == 0, s.interestOwed[a] == 0, s.accruedPeriods[a] == 0,
+                                          s.writtenOff[a] == 0, z3.Not(s.redeemed[a]))),
+           "an asset whose bond sale has not cleared owes nothing and has nothing written off"),
+    Clause("auctionTermsValid", Int,
+           lambda s, a: z3.Implies(s.state[a] == S["Auction"],
+                                   z3.And(s.periods[a] >= 1, s.periods[a] <= sm.MAX_PERIODS, s.rentPerPeriod[a] >= 1,
+                                          s.price[a] >= 1, s.price[a] <= sm.U128)),
+           "an open bond auction's request offers a term of 1 to MAX_PERIODS, some rent and a price below 2**128"),
+    Clause("rentalsStartPaid", Int, lambda s, a: z3.Implies(s.state[a] == S["Rented"], s.paidPeriods[a] >= 1),
+           "a rented asset's first period is paid: every rental starts with it paid from escrow"),
+    Clause("leaderRepays", Int, leader_repays,
+           "while bonds are outstanding, a rental auction's leader offers terms that repay them by the close"),
+    Clause("reopeningsBounded", Int, lambda s, a: z3.And(s.reopenings[a] >= 0, s.reopenings[a] <= sm.LIQUIDATION_STEPS),
+           "a liquidation's reserve steps down at most LIQUIDATION_STEPS times, to zero"),
 ]
 
 EDGES = {
@@ -111,7 +138,7 @@ def initial() -> tuple[Any, z3.BoolRef]:
 COMMON = dict(fresh=sm.StockState.fresh, step=sm.step, assumptions=sm.ASSUMPTIONS, describe=describe,
               extra_terms=stock_terms)
 
-PAYERS = {"payRent", "settleRental", "settleLiquidation"}
+PAYERS = {"payRent", "settle", "settleRental", "settleLiquidation"}
 
 
 def p6_rule(t, s, s2, caller, value, reverts):
@@ -123,10 +150,12 @@ def p6_rule(t, s, s2, caller, value, reverts):
         return z3.Implies(ok, z3.And(to_members == 0, to_bonds == 0)), None
     b = z3.Int("otherAsset")
     whole = z3.And(s2.principal[a] == 0, s2.interestOwed[a] == 0, s2.writtenOff[a] == s.writtenOff[a])
-    paid = {"payRent": sm.PERIODS * s.rentalRent[a], "settleRental": s.saleAmount[a],
+    paid = {"payRent": sm.PERIODS * s.rentalRent[a], "settle": s.rentPerPeriod[a], "settleRental": s.saleAmount[a],
             "settleLiquidation": s.saleAmount[a]}[t.name]
-    # payRent always pays; a settlement pays out the leader's escrow only when there is a leader.
-    pays = z3.BoolVal(True) if t.name == "payRent" else s.leader[a] != ZERO_ADDR
+    # payRent always pays; a bond sale pays the first period when it clears; a sale pays out its
+    # leader's escrow when the asset changes hands (not when the token refused and it reopened).
+    pays = {"payRent": z3.BoolVal(True), "settle": s2.state[a] == S["Rented"],
+            "settleRental": s2.state[a] == S["Rented"], "settleLiquidation": s2.state[a] == S["Liquidated"]}[t.name]
     split = to_bonds + to_members == z3.If(pays, paid, 0)
     return z3.Implies(ok, z3.And(
         to_members >= 0, to_bonds >= 0, split,
@@ -135,6 +164,29 @@ def p6_rule(t, s, s2, caller, value, reverts):
         z3.ForAll([b], z3.Implies(b != a, z3.And(s2.principal[b] == s.principal[b],
                                                  s2.interestOwed[b] == s.interestOwed[b]))),
     )), None
+
+
+def rental_repays_rule(t, s, s2, caller, value, reverts):
+    """While bonds are outstanding, a rental bid and the rental it starts repay them within the term,
+    and no member who defaulted on the asset may bid for it (the last defaulter not even once the
+    bonds are redeemed, in the next auction)."""
+    a = sm.ASSET
+    ok = z3.Not(reverts)
+    owed, _ = sm.owed_at(s, a, s.closesAt[a])
+    if t.name == "bidRent":
+        return z3.Implies(ok, z3.And(z3.Implies(owed > 0, sm.REPAYS(owed, s.clearingRateBps[a], sm.RENT, sm.PERIODS)),
+                                     z3.Not(z3.And(s.defaulted[a], s.renter[a] == caller)),
+                                     z3.Implies(owed > 0, z3.Not(s.everDefaulted[a][caller])))), None
+    if t.name == "reclaim":  # every defaulter is remembered
+        default = z3.And(ok, s.paidPeriods[a] < s.rentalPeriods[a])
+        return z3.Implies(default, s2.everDefaulted[a][s.renter[a]]), None
+    if t.name == "returnAsset":  # returning with a period due and unpaid is a default too
+        return z3.Implies(z3.And(ok, sm.overdue(s, a)), s2.everDefaulted[a][caller]), None
+    if t.name == "settleRental":
+        started = z3.And(ok, s.state[a] == S["RentalAuction"], s2.state[a] == S["Rented"])
+        return z3.Implies(z3.And(started, owed > 0),
+                          sm.REPAYS(owed, s.clearingRateBps[a], s2.rentalRent[a], s2.rentalPeriods[a])), None
+    return z3.BoolVal(True), None
 
 
 def p7_rule(t, s, s2, caller, value, reverts):
