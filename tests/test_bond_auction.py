@@ -35,16 +35,21 @@ def system_balance_matches(stock, token) -> bool:
 def test_auction_clears_at_the_lowest_fully_subscribed_rate(parts):
     stock, token, member, vendor, bidders = parts
     a, b, c, d, e = bidders[:5]
+    member_before = token.balance_of(member.address)
     asset_id = request(stock, member, vendor)
     asset = stock.asset(asset_id)
     assert asset.state == AssetState.AUCTION and asset.requester == member.address
     assert asset.description_hash == stock.chain.w3.keccak(text="ipfs://bafy-lathe")
     assert stock.commitments(member.address) == 1
+    # the request escrows the agreement's first period (120) while the auction is open
+    assert token.balance_of(member.address) == member_before - 120 * UNIT
+    assert stock.escrow_held() == 120 * UNIT and system_balance_matches(stock, token)
 
     book = [(a, 400, 100), (b, 300, 150), (c, 500, 150), (d, 200, 300), (e, 200, 999)]
     balances = {x.address: token.balance_of(x.address) for x, _, _ in book}
     ids = [stock.bid(asset_id, amount * UNIT, rate, sender=x).bid_id for x, amount, rate in book]
     assert stock.asset(asset_id).escrowed == 1_600 * UNIT
+    assert stock.escrow_held() == 1_600 * UNIT + 120 * UNIT  # the bids and the first period
     assert stock.book_depth(asset_id, 149) == 400 * UNIT and stock.book_depth(asset_id, 150) == 1_200 * UNIT
     assert stock.tick_total(asset_id, 150) == 800 * UNIT
     assert system_balance_matches(stock, token)
@@ -54,10 +59,20 @@ def test_auction_clears_at_the_lowest_fully_subscribed_rate(parts):
     # 400 at 1.00% is not enough; with 800 more at 1.50% the 1,000 is covered: r* = 150 bps.
     assert settled.cleared and settled.clearing_rate_bps == 150
     names = [ev.name for ev in settled.tx.events]
-    assert names == ["AuctionSettled", "Credited", "RentalStarted"]
+    # the rental starts with its first period paid from the requester's escrow, through the waterfall
+    assert names == ["AuctionSettled", "Credited", "RentalStarted", "RentPaid"]
     asset = stock.asset(asset_id)
     assert asset.state == AssetState.RENTED and asset.renter == member.address
-    assert stock.rental(asset_id).start == stock.chain.w3.eth.get_block(settled.tx.block_number)["timestamp"]
+    rental = stock.rental(asset_id)
+    assert rental.start == stock.chain.w3.eth.get_block(settled.tx.block_number)["timestamp"]
+    assert (rental.paid_periods, rental.periods) == (1, 12)
+    # period 0: interest ceil(1,000 * 1.5%) = 15 first, then 120 - 15 = 105 of principal; nothing to members
+    assert interest(1_000 * UNIT, 150) == 15 * UNIT
+    assert settled.tx.event("RentPaid").args["toBonds"] == 120 * UNIT
+    assert settled.tx.event("RentPaid").args["toMembers"] == 0
+    assert stock.debt_owed(asset_id) == (895 * UNIT, 0)
+    assert stock.escrow_held() == 1_600 * UNIT - 1_000 * UNIT  # the bids' refunds; the 120 left for the series
+    assert system_balance_matches(stock, token)
     # the 600 still needed at 150 bps are split 300:500 -> 225 and 375
     expected = [(400, 0), (225, 75), (375, 125), (0, 200), (0, 200)]
     assert [stock.bid_outcome(i) for i in ids] == [(x * UNIT, y * UNIT) for x, y in expected]
@@ -72,6 +87,8 @@ def test_auction_clears_at_the_lowest_fully_subscribed_rate(parts):
         assert token.balance_of(x.address) == balances[x.address] - bonds * UNIT
         assert system_balance_matches(stock, token)
     assert series.total_supply() == 1_000 * UNIT
+    assert series.total_paid() == 120 * UNIT and token.balance_of(series.address) == 120 * UNIT
+    assert token.balance_of(member.address) == member_before - 120 * UNIT
 
     assert stock.credits(vendor.address) == 1_000 * UNIT
     before = token.balance_of(vendor.address)
@@ -146,7 +163,13 @@ def test_undersubscribed_auction_fails_and_refunds_everyone(parts):
         got = stock.claim(bid_id, sender=b)
         assert (got.bonds, got.refund) == (0, 300 * UNIT)
         assert token.balance_of(b.address) == before
-    assert stock.credits(vendor.address) == 0 and token.balance_of(stock.address) == 0
+    # the requester's escrowed first period (120) is credited back, to be withdrawn
+    assert stock.credits(vendor.address) == 0 and stock.credits(member.address) == 120 * UNIT
+    assert token.balance_of(stock.address) == stock.credits_held() == 120 * UNIT and stock.escrow_held() == 0
+    before = token.balance_of(member.address)
+    stock.withdraw(sender=member)
+    assert token.balance_of(member.address) - before == 120 * UNIT
+    assert token.balance_of(stock.address) == 0
 
 
 def test_rent_too_low_for_the_clearing_rate_fails_and_refunds(parts):
@@ -159,6 +182,8 @@ def test_rent_too_low_for_the_clearing_rate_fails_and_refunds(parts):
     settled = stock.settle(asset_id, sender=bidders[0])
     assert not settled.cleared and settled.failure == Failure.RENT_TOO_LOW
     assert stock.claim(bid_id, sender=bidders[0]).refund == 1_000 * UNIT
+    assert stock.credits(member.address) == 100 * UNIT  # the escrowed first period, credited back
+    assert system_balance_matches(stock, token)
 
 
 def test_rent_exactly_sufficient_clears(parts):
@@ -189,22 +214,56 @@ def test_rent_exactly_sufficient_clears(parts):
         ("periods", 1_201, "AssetInvalidTerm", {"periods": 1_201, "maxPeriods": 1_200}),
         ("closes", -1, "AuctionCloseInPast", {}),
         ("closes", 0, "AuctionCloseInPast", {}),
+        ("closes", 100 * 365 * 24 * HOUR + 1, "AuctionCloseTooLate", {}),  # one second past the 100 years
+        ("vendor", "requester", "AssetVendorIsRequester", {"vendor": "requester"}),
+        ("vendor", "member", "AssetVendorIsMember", {"vendor": "member"}),
     ],
 )
 def test_request_refusals(parts, field, value, error, args):
     stock, _, member, vendor, _ = parts
+    other_member = stock.chain.accounts[1]
+    names = {"requester": member.address, "member": other_member.address}
+    value = names.get(value, value) if isinstance(value, str) else value
+    args = {k: names.get(v, v) if isinstance(v, str) else v for k, v in args.items()}
     call = {"description": "ipfs://x", "price": 100, "vendor": vendor.address, "rent": 10, "periods": 12, "closes": HOUR}
     call[field] = value
+    stock.token().approve(stock.address, 10, sender=member)  # the first period's escrow
     # The transaction's block is at least one second after the latest: now + 1 is already too early.
     closes = stock.chain.now() + (call["closes"] + 1 if field == "closes" else HOUR)
     expect_revert(lambda: stock.transact("requestAsset", call["description"], call["price"], call["vendor"], call["rent"],
                                          call["periods"], closes, sender=member), error, **args)
-    assert stock.asset_count() == 0
+    assert stock.asset_count() == 0 and stock.escrow_held() == 0
+
+
+def test_auction_may_close_exactly_a_hundred_years_ahead(parts):
+    """The latest close is now + MAX_DURATION_SECONDS (the transaction is mined one second after `now`)."""
+    stock, token, member, vendor, _ = parts
+    token.approve(stock.address, 10, sender=member)  # the first period's escrow, so that the request is the next block
+    latest = stock.chain.now() + 1 + 100 * 365 * 24 * HOUR
+    asset_id = stock.request_asset("ipfs://x", 100, vendor.address, 10, 12, latest, sender=member,
+                                   approve=False).asset_id
+    assert stock.asset(asset_id).auction_closes_at - stock.chain.now() == 100 * 365 * 24 * HOUR
+    assert stock.asset(asset_id).auction_closes_at == latest
+
+
+def test_request_without_allowance_for_the_first_period_is_refused(parts):
+    stock, token, member, vendor, _ = parts
+    token.approve(stock.address, 0, sender=member)
+    expect_revert(lambda: request(stock, member, vendor, approve=False), "ERC20InsufficientAllowance")
+    assert stock.asset_count() == 0 and token.balance_of(stock.address) == 0
 
 
 def test_request_by_non_member(parts):
+    """Refused by the client before anything is sent (no approval either), and by the contract."""
     stock, _, _, vendor, bidders = parts
-    expect_revert(lambda: request(stock, bidders[0], vendor), "StockNotMember", account=bidders[0].address)
+    block = stock.chain.w3.eth.block_number
+    with pytest.raises(InputError, match="not a member"):
+        request(stock, bidders[0], vendor)
+    assert stock.chain.w3.eth.block_number == block
+    stock.token().approve(stock.address, 120 * UNIT, sender=bidders[0])
+    expect_revert(lambda: stock.transact("requestAsset", "ipfs://x", 1_000 * UNIT, vendor.address, 120 * UNIT, 12,
+                                         stock.chain.now() + HOUR, sender=bidders[0]),
+                  "StockNotMember", account=bidders[0].address)
 
 
 @pytest.mark.parametrize(
@@ -216,12 +275,15 @@ def test_request_by_non_member(parts):
         ({"vendor": "0x" + "00" * 20}, "vendor must not be the zero address"),
         ({"vendor": "not-an-address"}, "vendor must be a 20-byte hex address"),
         ({"description": " "}, "description must be a non-empty"),
+        ({"vendor": "requester"}, "the vendor must not be the requester"),
     ],
 )
 def test_request_client_validation_sends_nothing(parts, kwargs, message):
     stock, _, member, vendor, _ = parts
     args = {"description": "ipfs://x", "price": 100, "vendor": vendor.address, "rent": 10, "periods": 12}
     args.update(kwargs)
+    if args["vendor"] == "requester":
+        args["vendor"] = member.address
     block = stock.chain.w3.eth.block_number
     with pytest.raises(InputError, match=message):
         stock.request_asset(args["description"], args["price"], args["vendor"], args["rent"], args["periods"],
@@ -243,7 +305,8 @@ def test_bid_refusals(parts):
     stock.chain.advance_time(HOUR)
     expect_revert(lambda: stock.transact("bid", asset_id, 10, 100, sender=bidder), "AuctionClosed",
                   assetId=asset_id, closedAt=closes)
-    assert stock.bid_count() == 0 and token.balance_of(stock.address) == 0
+    # nothing was escrowed but the requester's first period (120)
+    assert stock.bid_count() == 0 and token.balance_of(stock.address) == stock.escrow_held() == 120 * UNIT
 
 
 def test_bid_without_allowance_reverts_with_the_token_error(parts):
@@ -290,19 +353,13 @@ def _raw_deploy(client_cls, chain, sender, *args, artifacts):
     return ContractClient.deploy.__func__(client_cls, chain, sender, *args, artifacts=artifacts)
 
 
-@pytest.mark.parametrize(
-    "params, name, value",
-    [
-        ((0, 0, 60, 100, 0), "periodSeconds", 0),
-        ((60, 0, 0, 100, 0), "saleSeconds", 0),
-        ((60, 0, 60, 4_096, 0), "rateCapBps", 4_096),
-        ((60, 0, 60, 100, 10_001), "liquidationReserveBps", 10_001),
-    ],
-)
-def test_stock_constructor_refuses_bad_parameters(chain, artifacts, params, name, value):
-    from web3.utils.address import get_create_address
+MAX_DURATION = 100 * 365 * 24 * HOUR
 
-    from vcengine.treasury import TreasuryClient
+
+def _wired_commune(chain, artifacts):
+    """A token, a bond series implementation and a commune naming a treasury and a stock still to be
+    deployed (the next two contracts of the deployer). Returns (deployer, token, series, commune)."""
+    from web3.utils.address import get_create_address
 
     deployer = chain.accounts[0]
     token = ContractClient.deploy.__func__(type("T", (ContractClient,), {"CONTRACT": "TestStablecoin"}), chain,
@@ -312,10 +369,53 @@ def test_stock_constructor_refuses_bad_parameters(chain, artifacts, params, name
     treasury_at, stock_at = get_create_address(deployer.address, nonce + 1), get_create_address(deployer.address, nonce + 2)
     commune = CommuneClient.deploy(chain, deployer, founders=[deployer.address], treasury=treasury_at, stock=stock_at,
                                    artifacts=artifacts)
-    treasury = TreasuryClient.deploy(chain, deployer, commune.address, token.address, stock_at, artifacts=artifacts)
+    return deployer, token, series, commune
+
+
+def _wired_treasury(chain, artifacts, treasury_period: int):
+    """`_wired_commune` and its treasury, whose rent period is `treasury_period`; the stock is still to
+    be deployed. Returns (deployer, token, series, commune, treasury)."""
+    from vcengine.treasury import TreasuryClient
+
+    deployer, token, series, commune = _wired_commune(chain, artifacts)
+    treasury = _raw_deploy(TreasuryClient, chain, deployer, commune.address, token.address, commune.call("stock"),
+                           treasury_period, artifacts=artifacts)
+    return deployer, token, series, commune, treasury
+
+
+@pytest.mark.parametrize(
+    "params, name, value",
+    [
+        # A period of 0 or beyond 100 years never reaches the stock: the treasury (whose period must
+        # equal it) refuses it first (below).
+        ((60, MAX_DURATION + 1, 60, 100, 0), "graceSeconds", MAX_DURATION + 1),
+        ((60, 0, 0, 100, 0), "saleSeconds", 0),
+        ((60, 0, 60, 4_096, 0), "rateCapBps", 4_096),
+        ((60, 0, 60, 100, 10_001), "liquidationReserveBps", 10_001),
+    ],
+)
+def test_stock_constructor_refuses_bad_parameters(chain, artifacts, params, name, value):
+    deployer, token, series, commune, treasury = _wired_treasury(chain, artifacts, params[0])
     expect_revert(lambda: _raw_deploy(CommonStockClient, chain, deployer, commune.address, token.address,
                                       treasury.address, series.address, params, artifacts=artifacts),
                   "StockInvalidParameter", name=name, value=value)
+
+
+@pytest.mark.parametrize("period", [0, MAX_DURATION + 1])
+def test_treasury_refuses_a_period_of_zero_or_beyond_a_hundred_years(chain, artifacts, period):
+    from vcengine.treasury import TreasuryClient
+
+    deployer, token, _, commune = _wired_commune(chain, artifacts)
+    expect_revert(lambda: _raw_deploy(TreasuryClient, chain, deployer, commune.address, token.address,
+                                      commune.call("stock"), period, artifacts=artifacts),
+                  "TreasuryInvalidParameter", name="periodSeconds", value=period)
+
+
+def test_stock_refuses_a_treasury_with_another_period(chain, artifacts):
+    deployer, token, series, commune, treasury = _wired_treasury(chain, artifacts, 60)
+    expect_revert(lambda: _raw_deploy(CommonStockClient, chain, deployer, commune.address, token.address,
+                                      treasury.address, series.address, (61, 0, 60, 100, 0), artifacts=artifacts),
+                  "StockMiswired", name="treasury.periodSeconds")
 
 
 def test_contracts_of_a_commune_must_name_each_other(deployment, accounts, artifacts):
@@ -326,7 +426,8 @@ def test_contracts_of_a_commune_must_name_each_other(deployment, accounts, artif
                                       d.treasury.address, d.series_implementation, (60, 0, 60, 100, 0),
                                       artifacts=artifacts), "StockMiswired", name="commune.stock")
     expect_revert(lambda: _raw_deploy(TreasuryClient, d.chain, accounts[0], d.commune.address, d.token.address,
-                                      d.stock.address, artifacts=artifacts), "TreasuryMiswired", name="commune.treasury")
+                                      d.stock.address, 30 * 24 * HOUR, artifacts=artifacts), "TreasuryMiswired",
+                  name="commune.treasury")
 
 
 def test_bid_gas_does_not_depend_on_book_size(parts):
@@ -337,11 +438,13 @@ def test_bid_gas_does_not_depend_on_book_size(parts):
     assert len(set(gas[3:])) == 1, gas  # once each of the three bidders has a non-zero escrow history
 
 
-@pytest.mark.parametrize("field, name", [("sale_seconds", "saleSeconds"), ("grace_seconds", "graceSeconds"),
-                                         ("period_seconds", "periodSeconds")])
-def test_durations_beyond_a_hundred_years_are_refused(monkeypatch, field, name):
+@pytest.mark.parametrize("field, error, name", [("sale_seconds", "StockInvalidParameter", "saleSeconds"),
+                                                ("grace_seconds", "StockInvalidParameter", "graceSeconds"),
+                                                ("period_seconds", "TreasuryInvalidParameter", "periodSeconds")])
+def test_durations_beyond_a_hundred_years_are_refused(monkeypatch, field, error, name):
     """A sale, grace period or period longer than 100 years would push due and closing times past the
-    uint64 they are stored in: the client refuses it before sending, and so does the constructor."""
+    uint64 they are stored in: the client refuses it before sending, and so does the constructor (for
+    the period, the treasury's, deployed before the stock)."""
     from vcengine import deploy
     from vcengine.chains import TesterChain
     from vcengine.client import ContractReverted
@@ -356,4 +459,4 @@ def test_durations_beyond_a_hundred_years_are_refused(monkeypatch, field, name):
     monkeypatch.setattr(deploy, "require_int", lambda value, *args, **kwargs: value)  # skip the client's check
     with pytest.raises(ContractReverted) as refused:
         deploy.deploy_commune(chain, me, too_long)
-    assert refused.value.name == "StockInvalidParameter" and refused.value.args_dict["name"] == name
+    assert refused.value.name == error and refused.value.args_dict["name"] == name

@@ -3,7 +3,9 @@
 Books of up to a few hundred bids are placed through `mocks/BidBatcher` (one transaction per hundred
 bids; each bid still goes through `CommonStock.bid`), settled, and claimed. The contract's clearing
 rate, every fill and every refund must equal the reference's, and the common stock must hold exactly
-its escrow plus its credits after every step: nothing created, nothing lost.
+its escrow plus its credits after every step: nothing created, nothing lost. The requester's
+escrowed first period is paid at settlement (interest first, then principal, the rest to the members)
+when the sale clears, and credited back to the requester when it fails.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import UNIT
-from reference import clear_auction
+from reference import clear_auction, interest
 from vcengine.client import ContractClient
 from vcengine.stock import AssetState
 
@@ -69,6 +71,14 @@ def test_random_books_clear_like_the_reference(session_deployment, session_chain
             assert settled.clearing_rate_bps == ref.rate_bps
             assert stock.asset(asset_id).state == (AssetState.RENTED if ref.cleared else AssetState.FAILED)
             assert stock.credits(vendor.address) == (price if ref.cleared else 0)
+            if ref.cleared:
+                # period 0 paid from the escrow: its interest, then principal, any rest to the members
+                to_bonds = min(rent, interest(price, ref.rate_bps) + price)
+                assert stock.series(asset_id).total_paid() == to_bonds
+                assert settled.tx.event("RentPaid").args["toMembers"] == rent - to_bonds
+                assert stock.credits(member.address) == 0
+            else:
+                assert stock.credits(member.address) == rent  # the first period, credited back
 
             series = stock.series(asset_id).address if ref.cleared else "0x" + "00" * 20
             tokens_before = token.balance_of(funder.address)
@@ -84,6 +94,8 @@ def test_random_books_clear_like_the_reference(session_deployment, session_chain
             if ref.cleared:
                 assert stock.series(asset_id).balance_of(funder.address) == price
                 stock.withdraw(sender=vendor)
+            else:
+                stock.withdraw(sender=member)
             assert token.balance_of(stock.address) == stock.escrow_held() + stock.credits_held() == 0
 
         check()

@@ -83,17 +83,20 @@ def test_readme_journey_on_a_real_node(tmp_path: Path):
     assert "cleared at 200 bps" in out["vc keeper run --once --account 0"]
     assert "4,000 in bonds, 2,000 refunded" in out["vc assets claim 2 --account 4"]
     assert "withdrew 10,000" in out["vc assets withdraw --account 9"]
-    assert "paid 12,000: 10,200 to the bondholders, 1,800 to the members" in out[
-        "vc assets pay-rent 1 --periods 10 --account 2"]
-    assert "6,120 paid" in out["vc bonds claim 1 --account 3"] and "4,080 paid" in out["vc bonds claim 1 --account 4"]
-    assert "payout of 600" in out["vc payout claim --account 0"]
+    # the first month was paid at settlement (200 interest, 1,000 principal); a month later 180
+    # interest accrued on the 9,000 left; the nine months paid at once leave 1,620 of member income,
+    # released month by month: one month's 180, divided by three, right away
+    assert "paid 10,800: 9,180 to the bondholders, 1,620 to the members" in out[
+        "vc assets pay-rent 1 --periods 9 --account 2"]
+    assert "6,228 paid" in out["vc bonds claim 1 --account 3"] and "4,152 paid" in out["vc bonds claim 1 --account 4"]
+    assert "payout of 60" in out["vc payout claim --account 0"]
     # after the restart the commune is still there, with the same figures
     status = out["vc status --account 2"]
     assert "3 members" in status
-    for row in (r"│\s+1 │ 0xf39F\w+ │\s+0 │\s+600 │\s+0 │\s+-600 │",
-                r"│\s+2 │ 0x7099\w+ │\s+0 │\s+600 │\s+600 │\s+-600 │",
-                r"│\s+3 │ 0x3C44\w+ │\s+12000 │\s+600 │\s+600 │\s+11400 │",
+    for row in (r"│\s+1 │ 0xf39F\w+ │\s+0 │\s+60 │\s+0 │\s+-60 │",
+                r"│\s+2 │ 0x7099\w+ │\s+0 │\s+60 │\s+60 │\s+-60 │",
+                r"│\s+3 │ 0x3C44\w+ │\s+12000 │\s+60 │\s+60 │\s+11940 │",
                 r"│ 1\s+│ rented\s+│ 10000 │ 0x3C44\w+ │ 1200\s+│ 10/10 │ 2.00% \(200 bps\) │ 0\s+│ yes"):
         assert re.search(row, status), status
-    assert "member, share 3; 3000 tUSD; rent paid 12000, payouts 600 (claimable 600), net position 11400" in status
+    assert "member, share 3; 3000 tUSD; rent paid 12000, payouts 60 (claimable 60), net position 11940" in status
     assert "node stopped" in outputs[-1]

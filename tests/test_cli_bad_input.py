@@ -16,11 +16,13 @@ VENDOR = "0x00000000000000000000000000000000000000a1"
 
 @pytest.fixture(scope="module")
 def commune(tmp_path_factory):
-    """A commune on the embedded chain with asset 1 in its bond auction; account 3 holds 100 tokens."""
+    """A commune on the embedded chain with asset 1 in its bond auction (its requester, account 0,
+    escrowed the first period's 120); account 3 holds 100 tokens."""
     tmp = tmp_path_factory.mktemp("bad-input")
     with sandbox(tmp):
         ok("deploy", "--founder", "0", "--founder", "1", "--account", "0")
         ok("faucet", "100", "--account", "3")
+        ok("faucet", "120", "--account", "0")
         ok("assets", "request", "ipfs://lathe", "--price", "1000", "--vendor", VENDOR, "--rent", "120",
            "--periods", "12", "--account", "0")
         stale = tmp / "stale"

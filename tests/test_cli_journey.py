@@ -43,9 +43,12 @@ def test_member_journey_deploy_join_request_bid_settle_rent_and_payouts(tmp_path
             assert ok("faucet", amount, "--account", index)["balance"] == amount
 
         vendor = networks.tester_chain().accounts[9].address
+        # the request escrows the first month's rent: 1,200 of account 2's 15,000
         asset = ok("assets", "request", "ipfs://cnc-mill", "--price", "10000", "--vendor", vendor, "--rent", "1200",
                    "--periods", "10", "--closes-in", "1d", "--account", "2")
         assert asset["asset_id"] == 1 and asset["price"] == "10000"
+        assert [t["action"] for t in asset["transactions"]][-1] == "request asset"
+        assert ok("balance", "2")["tokens"] == "13800"
         bid1 = ok("assets", "bid", "1", "6000", "--rate-bps", "150", "--account", "3")
         bid2 = ok("assets", "bid", "1", "6000", "--rate-bps", "200", "--account", "4")
         assert (bid1["bid_id"], bid2["bid_id"]) == (1, 2)
@@ -69,30 +72,35 @@ def test_member_journey_deploy_join_request_bid_settle_rent_and_payouts(tmp_path
         claim2 = ok("assets", "claim", "2", "--account", "4")
         assert (claim2["bonds"], claim2["refund"]) == ("4000", "2000")
 
-        # ten periods ahead: interest ceil(10,000 x 2%) = 200 then all 10,000 principal go to the
-        # bondholders; 12,000 - 10,200 = 1,800 is member income, 600 for each of 3 members
-        rent = ok("assets", "pay-rent", "1", "--periods", "10", "--account", "2")
-        assert (rent["amount"], rent["to_bonds"], rent["to_members"], rent["redeemed"]) == ("12000", "10200", "1800", True)
-        # bondholders pro rata to their bonds: 10,200 x 6/10 and x 4/10
-        assert ok("bonds", "claim", "1", "--account", "3")["amount"] == "6120"
-        assert ok("bonds", "claim", "1", "--account", "4")["amount"] == "4080"
-        for index in ("0", "1", "2"):
-            assert ok("payout", "claim", "--account", index)["amount"] == "600"
+        # the first month was paid at settlement from the escrow: interest ceil(10,000 x 2%) = 200, then
+        # 1,000 of principal; 9,000 is left
+        assert ok("status")["assets"][0]["outstanding_principal"] == "9000"
+        # a month later interest ceil(9,000 x 2%) = 180 accrues; the nine months left, paid at once
+        # (10,800), pay 180 and the 9,000 principal to the bondholders; 1,620 is member income, 180
+        # for each of the nine months, released as each begins: the second month's has, so right
+        # after the payment each of 3 members is owed 60, one month's share
+        ok("node", "advance", "30d")
+        rent = ok("assets", "pay-rent", "1", "--periods", "9", "--account", "2")
+        assert (rent["amount"], rent["to_bonds"], rent["to_members"], rent["redeemed"]) == ("10800", "9180", "1620", True)
+        # bondholders pro rata to their bonds: (1,200 + 9,180) x 6/10 and x 4/10
+        assert ok("bonds", "claim", "1", "--account", "3")["amount"] == "6228"
+        assert ok("bonds", "claim", "1", "--account", "4")["amount"] == "4152"
+        assert ok("payout", "claim", "--account", "0")["amount"] == "60"
         assert ok("assets", "withdraw", "--account", "9")["amount"] == "10000"  # the vendor is paid
 
         status = ok("status", "--account", "2")
         assert status["member_count"] == 3
         by_share = {m["share"]: m for m in status["members"]}
         assert {s: (m["rent_paid"], m["payouts"], m["net_position"]) for s, m in by_share.items()} == {
-            1: ("0", "600", "-600"), 2: ("0", "600", "-600"), 3: ("12000", "600", "11400")}
+            1: ("0", "60", "-60"), 2: ("0", "60", "-60"), 3: ("12000", "60", "11940")}
         (a,) = status["assets"]
         assert (a["state"], a["rate_bps"], a["outstanding_principal"], a["fully_owned"]) == ("rented", 200, "0", True)
         assert a["renter"] == networks.tester_chain().accounts[2].address and a["paid_periods"] == 10
         you = status["you"]
-        assert you["member"] and you["share"] == 3 and you["tokens"] == "3600"  # 15,000 - 12,000 + 600
+        assert you["member"] and you["share"] == 3 and you["tokens"] == "3000"  # 15,000 - 12,000
         bidder = ok("balance", "3")
-        # 20,000 - 6,000 escrowed + 6,120 repaid; the 6,000 bonds are still held (fully paid)
-        assert bidder["tokens"] == "20120" and bidder["bonds"] == [{"asset_id": 1, "bonds": "6000", "payments_due": "0"}]
+        # 20,000 - 6,000 escrowed + 6,228 repaid; the 6,000 bonds are still held (fully paid)
+        assert bidder["tokens"] == "20228" and bidder["bonds"] == [{"asset_id": 1, "bonds": "6000", "payments_due": "0"}]
 
         human = vc("status", "--account", "2")
         assert human.exit_code == 0 and "Members" in human.stdout and "2.00% (200 bps)" in human.stdout

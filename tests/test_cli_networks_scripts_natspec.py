@@ -78,8 +78,11 @@ def test_scripts_deploy_run_a_members_month_and_the_keeper(tmp_path: Path, capsy
         assert ok("assets", "claim", "1", "--account", "1")["bonds"] == "1000"
         _script("member_month").main("tester", "1")
         out = capsys.readouterr().out
-        # one period: interest ceil(1000 x 1%) = 10, then 190 of principal, all to the bondholder (account 1)
-        assert "asset 1: rent 200 (200 to bonds)" in out and "asset 1: bond payments 200 collected" in out
+        # the first period was paid from the request's escrow at settlement (10 interest, 190 principal);
+        # this month's 200 (ceil(810 x 1%) = 9 interest, then principal) goes to the bondholder
+        # (account 1) too, who collects both
+        assert "asset 1: rent 200 (200 to bonds)" in out and "asset 1: bond payments 400 collected" in out
+        assert "net position 200 before" in out and "net position 400 after" in out
 
 
 def test_factory_creates_wired_communes_and_refuses_a_token_without_code(tmp_path: Path):
@@ -100,10 +103,55 @@ def test_factory_creates_wired_communes_and_refuses_a_token_without_code(tmp_pat
         assert d.stock.call("seriesImplementation") == made.series_implementation
         second, _ = create_commune(chain, a, CommuneParams(founders=[b.address]), made.factory, token.address)
         assert second.commune.address not in predicted  # fresh addresses for every commune
-        config = ("n", "s", [a.address], 10, 3, "0x" + "11" * 20, (1, 0, 1, 1000, 0))
+        config = ("n", "s", [a.address], 10, 3, "0x" + "11" * 20, (1, 0, 1, 1000, 0), False)
         with pytest.raises(ContractReverted) as info:
             factory.transact("create", config, sender=a)
         assert info.value.name == "FactoryTokenNotContract"
+        # The stock deployer creates from exactly the compiled CommonStock's creation code, kept in
+        # its two code-data contracts (neither can be run: each starts with STOP).
+        stock_deployer = made.deployers["StockDeployer"]
+        code = ContractClient_for(chain, "StockDeployer", stock_deployer).call("creationCode")
+        assert "0x" + bytes(code).hex() == d.stock.artifacts["CommonStock"].bytecode
+        for store in ("StockCodeHead", "StockCodeTail"):
+            assert bytes(chain.w3.eth.get_code(made.deployers[store]))[:1] == b"\x00"
+
+
+def ContractClient_for(chain, name: str, address: str):  # noqa: N802 - a client class made on the fly
+    from vcengine.client import ContractClient
+
+    return type(f"{name}Client", (ContractClient,), {"CONTRACT": name})(chain, address)
+
+
+def test_deploy_refuses_an_inexact_token_and_a_founder_with_code_before_sending(tmp_path: Path):
+    """`vc deploy --token` probes the token by eth_call (nothing sent, no balance needed) and refuses a
+    fee-on-transfer token; `--eoa-only` refuses a founder with code; an exact token deploys."""
+    from vcengine.client import ContractClient
+
+    with sandbox(tmp_path):
+        chain = networks.tester_chain()
+        a = chain.accounts
+        mock = lambda name, *args: type(f"{name}Client", (ContractClient,), {"CONTRACT": name}).deploy(  # noqa: E731
+            chain, a[0], *args)
+        fee = mock("FeeOnTransferToken", a[9].address)
+        fee.transact("setFeeBps", 100, sender=a[0])  # 1%
+        wallet = mock("ContractWallet", a[0].address)
+        block = chain.w3.eth.block_number
+        refused = vc("deploy", "--founder", "0", "--token", fee.address, "--account", "0")
+        assert refused.exit_code == 2, refused.output
+        # 1% of the probe's one whole token (10**6 base units) is kept: 990,000 of 1,000,000 arrive
+        assert "delivers 990000 of 1000000 base units" in refused.stderr and "--token" in refused.stderr
+        eoa = vc("deploy", "--founder", "0", "--founder", wallet.address, "--eoa-only", "--account", "0")
+        assert eoa.exit_code == 2 and f"founder {wallet.address} has code" in eoa.stderr, eoa.output
+        assert chain.w3.eth.block_number == block  # nothing was sent for either
+        fee.transact("setFeeBps", 0, sender=a[0])  # the fee off: an exact token again
+        deployed = vc("deploy", "--founder", "0", "--founder", "1", "--token", fee.address, "--eoa-only",
+                      "--account", "0", "--json")
+        assert deployed.exit_code == 0, deployed.output
+        assert "settlement token checked" in deployed.stdout
+        record = json.loads((tmp_path / "deployments" / "tester.json").read_text())
+        assert record["params"]["eoa_only"] is True
+        commune = ContractClient_for(chain, "Commune", record["contracts"]["Commune"]["address"])
+        assert commune.call("eoaOnly") is True
 
 
 def test_every_external_function_and_custom_error_carries_natspec(artifacts):

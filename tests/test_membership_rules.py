@@ -68,7 +68,8 @@ def test_constructor_refuses_bad_parameters(chain, artifacts, founders, threshol
     # Send the raw constructor (the Python client would catch these before sending).
     # ContractClient.deploy is the unvalidated base that CommuneClient.deploy wraps.
     deploy = lambda: ContractClient.deploy.__func__(  # noqa: E731
-        CommuneClient, chain, chain.accounts[0], "VC", "VC", founders, threshold, cap, ZERO, ZERO, artifacts=artifacts)
+        CommuneClient, chain, chain.accounts[0], "VC", "VC", founders, threshold, cap, ZERO, ZERO, False,
+        artifacts=artifacts)
     expect_revert(deploy, error, **args)
 
 
@@ -138,14 +139,33 @@ def test_labour_from_several_claims_adds_up_and_excess_is_kept(commune, accounts
 
 
 def test_quorum_is_capped_by_member_count(chain, artifacts):
+    """quorumFor(worker) = min(cap, members who may attest): the worker never attests their own claim."""
     founder, worker = chain.accounts[0], chain.accounts[1]
     solo = CommuneClient.deploy(chain, founder, founders=[founder.address], labour_threshold=5, quorum_cap=3,
                                 artifacts=artifacts)
-    assert solo.quorum() == 1
+    assert solo.quorum() == 1 and solo.quorum_for(worker.address) == 1
+    assert solo.quorum_for(founder.address) == 0  # nobody else could attest the founder's claim
     claim = solo.submit_labour(5, "ipfs://solo", sender=worker).claim_id
     assert solo.attest(claim, sender=founder).counted
     solo.join(sender=worker)
-    assert solo.quorum() == 2
+    # two members: an outsider's claim needs min(3, 2) = 2, a member's own claim min(3, 2 - 1) = 1
+    assert solo.quorum() == 2 and solo.quorum_for(chain.accounts[2].address) == 2
+    assert solo.quorum_for(founder.address) == solo.quorum_for(worker.address) == 1
+
+
+def test_a_members_own_claim_counts_with_the_other_members_attestation(chain, artifacts):
+    """In a two-member commune a member's claim is counted by the one member who may attest it
+    (the quorum excludes the worker), while an outsider's claim needs both."""
+    a, b, outsider = chain.accounts[:3]
+    pair = CommuneClient.deploy(chain, a, founders=[a.address, b.address], labour_threshold=10, quorum_cap=2,
+                                artifacts=artifacts)
+    own = pair.submit_labour(7, "ipfs://own", sender=a).claim_id
+    attested = pair.attest(own, sender=b)
+    assert (attested.attestations, attested.counted) == (1, True)
+    assert pair.counted_labour(a.address) == 7
+    theirs = pair.submit_labour(7, "ipfs://outside", sender=outsider).claim_id
+    assert not pair.attest(theirs, sender=a).counted
+    assert pair.attest(theirs, sender=b).counted and pair.counted_labour(outsider.address) == 7
 
 
 @pytest.mark.parametrize(
@@ -291,11 +311,63 @@ def test_rejoining_needs_new_labour_and_gets_a_new_share(commune, accounts):
     assert second != first and commune.balance_of(worker.address) == 1
 
 
-def test_last_member_may_leave(chain, artifacts):
+def test_last_member_cannot_leave(chain, artifacts):
+    """The rule changed: income would be owed to nobody, so the last member stays (CommuneLastMember)."""
+    founder, other = chain.accounts[0], chain.accounts[1]
+    pair = CommuneClient.deploy(chain, founder, founders=[founder.address, other.address], artifacts=artifacts)
+    pair.leave(sender=other)
+    expect_revert(lambda: pair.leave(sender=founder), "CommuneLastMember", member=founder.address)
+    assert pair.member_count() == 1 and pair.is_member(founder.address) and pair.quorum() == 1
+
+
+# ---------------------------------------------------------------------- eoaOnly
+
+
+class Wallet(ContractClient):
+    CONTRACT = "ContractWallet"
+
+
+def _calldata(client: ContractClient, function: str, *args) -> bytes:
+    return bytes.fromhex(client.contract.encode_abi(function, args=list(args))[2:])
+
+
+def test_eoa_only_refuses_a_founder_with_code(chain, artifacts):
     founder = chain.accounts[0]
-    solo = CommuneClient.deploy(chain, founder, founders=[founder.address], artifacts=artifacts)
-    solo.leave(sender=founder)
-    assert solo.member_count() == 0 and solo.quorum() == 0
+    wallet = Wallet.deploy(chain, founder, founder.address, artifacts=artifacts)
+    expect_revert(lambda: ContractClient.deploy.__func__(
+        CommuneClient, chain, founder, "VC", "VC", [founder.address, wallet.address], 10, 2, ZERO, ZERO, True,
+        artifacts=artifacts), "CommuneContractAccount", account=wallet.address)
+    # without eoaOnly a contract may found (and hold a share)
+    open_commune = CommuneClient.deploy(chain, founder, founders=[founder.address, wallet.address], artifacts=artifacts)
+    assert open_commune.is_member(wallet.address) and not open_commune.eoa_only()
+
+
+def test_deploy_commune_passes_eoa_only_on(chain, artifacts):
+    from vcengine.deploy import CommuneParams, deploy_commune
+
+    founder = chain.accounts[0]
+    d = deploy_commune(chain, founder, CommuneParams(founders=[founder.address], eoa_only=True), artifacts=artifacts)
+    assert d.commune.eoa_only() and d.commune.is_member(founder.address)
+
+
+def test_eoa_only_refuses_a_contract_joining_and_admits_an_eoa(chain, artifacts):
+    a, b, owner, worker = chain.accounts[:4]
+    commune = CommuneClient.deploy(chain, a, founders=[a.address, b.address], labour_threshold=10, quorum_cap=2,
+                                   eoa_only=True, artifacts=artifacts)
+    assert commune.eoa_only()
+    wallet = Wallet.deploy(chain, owner, owner.address, artifacts=artifacts)
+    tx = wallet.transact("execute", commune.address, _calldata(commune, "submitLabour", 10, "ipfs://wallet-work"),
+                         sender=owner)
+    receipt = chain.w3.eth.get_transaction_receipt(tx.tx_hash)
+    claim = next(e for e in commune.decode_events(receipt) if e.name == "LabourSubmitted").args["claimId"]
+    commune.attest(claim, sender=a)
+    commune.attest(claim, sender=b)
+    assert commune.counted_labour(wallet.address) == 10  # labour may be counted; the share is refused
+    expect_revert(lambda: wallet.transact("execute", commune.address, _calldata(commune, "join"), sender=owner),
+                  "CommuneContractAccount", account=wallet.address)
+    assert not commune.is_member(wallet.address) and commune.member_count() == 2
+    earn_share(commune, worker, [a, b])  # an externally owned account signing its own join is admitted
+    assert commune.is_member(worker.address) and commune.member_count() == 3
 
 
 # ------------------------------------------------------------ non-transferable
@@ -329,10 +401,11 @@ def test_every_transfer_and_approval_entry_point_reverts(commune, accounts, entr
 
 
 def test_abi_transfer_entry_points_are_all_covered(artifacts):
-    """Every ERC-721 entry point that could move a share or grant a right to move it is overridden."""
+    """Every ERC-721 entry point that could move a share or grant a right to move it is overridden.
+    (`sweep` moves stray settlement tokens to the treasury, never a share.)"""
     names = {i["name"] for i in artifacts["Commune"].abi if i["type"] == "function"
              and i["stateMutability"] in ("nonpayable", "payable")}
-    assert names == {"submitLabour", "attest", "join", "leave", "transferFrom", "safeTransferFrom",
+    assert names == {"submitLabour", "attest", "join", "leave", "sweep", "transferFrom", "safeTransferFrom",
                      "approve", "setApprovalForAll"}
 
 
