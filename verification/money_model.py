@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import z3
 
-from verification.terms import UINT256_MAX, Addr, Bool, Int, State, Transition, con, ite, sorted_field, step
+from verification.terms import UINT256_MAX, Addr, Bool, Effects, Int, State, Transition, con, ite, sorted_field, step
 
 STOCK = z3.BitVec("stock", 160)
 COMMUNE = z3.BitVec("commune", 160)
@@ -93,22 +93,8 @@ def period_at(time: z3.ArithRef) -> z3.ArithRef:
     return (time - ORIGIN) / PERIOD
 
 
-class Tx:
-    """A treasury call being modelled: its state so far and its reverts (as `stock_model.Call`)."""
-
-    def __init__(self, s: TreasuryState, value: z3.ArithRef):
-        self.s = s
-        self.reverts: list[z3.BoolRef] = [value != 0]
-
-    def revert_if(self, cond: z3.BoolRef) -> None:
-        self.reverts.append(cond)
-
-    def set(self, **changes: object) -> None:
-        self.s = self.s.replace(**changes)
-
-    def sub(self, field_: str, amount: z3.ArithRef) -> None:
-        self.revert_if(getattr(self.s, field_) < amount)
-        self.set(**{field_: getattr(self.s, field_) - amount})
+class Tx(Effects):
+    """A treasury call being modelled (see `terms.Effects`)."""
 
     def distribute(self, amount: z3.ArithRef) -> None:
         """`_distribute`: equal shares of (amount + carry), the remainder carried."""
@@ -134,8 +120,6 @@ class Tx:
         self.reverts.append(z3.And(cond, z3.Or(False, *inner.reverts[1:])))
         self.s = inner.s.map(lambda name, v: ite(cond, v, getattr(self.s, name)))
 
-    def done(self) -> tuple[z3.BoolRef, TreasuryState]:
-        return z3.Or(*self.reverts), self.s
 
 
 def _schedule(tx: Tx, income: z3.ArithRef, first_start: z3.ArithRef, periods: z3.ArithRef) -> None:

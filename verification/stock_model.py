@@ -47,7 +47,7 @@ from typing import Any
 
 import z3
 
-from verification.terms import ZERO_ADDR, Addr, Bool, Int, State, Transition, con, ite, sorted_field
+from verification.terms import ZERO_ADDR, Addr, Bool, Effects, Int, State, Transition, con, ite, sorted_field
 from verification.terms import step as terms_step
 
 U32 = 2**32 - 1
@@ -190,7 +190,7 @@ def interest(principal: z3.ArithRef, rate: z3.ArithRef) -> z3.ArithRef:
 # ------------------------------------------------------------------ shared steps
 
 
-class Call:
+class Call(Effects):
     """One call being modelled: the state so far, whether it has reverted, and the ghost updates.
 
     Each helper mirrors one statement or private function of the contract. Ghosts are updated
@@ -199,23 +199,8 @@ class Call:
     """
 
     def __init__(self, s: StockState, caller: z3.BitVecRef, value: z3.ArithRef):
-        self.s = s
+        super().__init__(s, value)
         self.caller = caller
-        self.reverts: list[z3.BoolRef] = [value != 0]  # no payable entry point
-
-    def revert_if(self, cond: Any) -> None:
-        self.reverts.append(cond)
-
-    def set(self, **changes: Any) -> None:
-        self.s = self.s.replace(**changes)
-
-    def store(self, field: str, key: Any, value: Any) -> None:
-        self.set(**{field: z3.Store(getattr(self.s, field), key, value)})
-
-    def sub(self, field: str, amount: Any) -> None:
-        """`field -= amount` with the checked-arithmetic revert."""
-        self.revert_if(getattr(self.s, field) < amount)
-        self.set(**{field: getattr(self.s, field) - amount})
 
     def credit(self, account: Any, amount: Any) -> None:
         self.store("credits", account, self.s.credits[account] + amount)
@@ -254,18 +239,12 @@ class Call:
         """A copy to run one side of an `if` on (it starts from this call's state, reverting never)."""
         return Call(self.s, self.caller, z3.IntVal(0))
 
-    def fails(self) -> z3.BoolRef:
-        """Whether this branch reverts (for a call of the contract to itself: the caller falls back)."""
-        return z3.Or(False, *self.reverts[1:])
-
     def choose(self, cond: Any, yes: "Call", no: "Call") -> None:
         """Join two branches: `yes` where `cond` holds, `no` elsewhere, with each side's reverts."""
         self.reverts += [z3.And(cond, z3.Or(False, *yes.reverts[1:])),
                          z3.And(z3.Not(cond), z3.Or(False, *no.reverts[1:]))]
         self.s = yes.s.map(lambda name, v: ite(cond, v, getattr(no.s, name)))
 
-    def done(self) -> tuple[z3.BoolRef, StockState]:
-        return z3.Or(*self.reverts), self.s
 
 
 def service_debt(c: Call, a: Any, amount: Any) -> Any:

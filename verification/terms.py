@@ -105,6 +105,38 @@ class Transition:
     reason: Callable[[State, z3.BitVecRef, z3.ArithRef], str] | None = None
 
 
+class Effects:
+    """One call being modelled: its state so far and the conditions under which it reverts. Each
+    model's own subclass adds the helpers that mirror its contract's statements; a call that reverts
+    changes nothing (`step`), and every entry point is non-payable (`value != 0` reverts)."""
+
+    def __init__(self, s: State, value: z3.ArithRef):
+        self.s = s
+        self.reverts: list[z3.BoolRef] = [value != 0]
+
+    def revert_if(self, cond: Any) -> None:
+        self.reverts.append(cond)
+
+    def set(self, **changes: Any) -> None:
+        self.s = self.s.replace(**changes)
+
+    def store(self, field_: str, key: Any, value: Any) -> None:
+        """`field_[key] = value` for a mapping field."""
+        self.set(**{field_: z3.Store(getattr(self.s, field_), key, value)})
+
+    def sub(self, field_: str, amount: Any) -> None:
+        """`field_ -= amount` with the checked-arithmetic revert."""
+        self.revert_if(getattr(self.s, field_) < amount)
+        self.set(**{field_: getattr(self.s, field_) - amount})
+
+    def fails(self) -> z3.BoolRef:
+        """Whether this call reverts for a reason other than value (a branch, or a call to itself)."""
+        return z3.Or(False, *self.reverts[1:])
+
+    def done(self) -> tuple[z3.BoolRef, Any]:
+        return z3.Or(*self.reverts), self.s
+
+
 class ProofFailure(Exception):
     """A property does not hold: ``story`` is a readable counterexample."""
 
