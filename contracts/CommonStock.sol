@@ -71,9 +71,14 @@ import {SettlementToken} from "./libraries/SettlementToken.sol";
 /// Rent not paid `graceSeconds` after it falls due, or the end of the agreement's term, lets anyone
 /// reclaim the asset.
 ///
-/// Re-rental. While bonds are outstanding, a rental bid must repay them within its term by the same
-/// amortisation rule as a request, `repays(principal + interest owed at the auction's close, r*, rent,
-/// periods)` (counting the accrued interest as principal, so the rule errs on the bondholders' side).
+/// Re-rental. While bonds are outstanding, a rental bid must repay them by the same amortisation
+/// rule as a request, within its term and within what is left of the series' own schedule:
+/// `repays(principal + interest owed at the auction's close, r*, rent, min(periods, left))`, where
+/// `left` is the request's term less the series periods fully elapsed at the close, and 1 once that
+/// term has run out (counting the accrued interest as principal, so the rule errs on the
+/// bondholders' side). Re-rentals never push the series past the maturity its bondholders bought:
+/// a renter who returns the asset early and bids again faces a shorter schedule each time, and once
+/// it has run out only a rent that repays everything in one period (or liquidation) is left.
 /// The renter who defaulted on an asset may not bid in its next rental auction, and no member who
 /// ever defaulted on it may bid for it while its bonds are outstanding: a default costs the
 /// bondholders the interest of the grace period and the auction, so members taking turns to default
@@ -408,6 +413,9 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         if (vendor == address(0)) revert AssetZeroVendor();
         if (vendor == msg.sender) revert AssetVendorIsRequester(vendor);
         if (commune.isMember(vendor)) revert AssetVendorIsMember(vendor);
+        if (vendor == address(this) || vendor == address(treasury) || vendor == address(commune)) {
+            revert AssetVendorIsCommuneContract(vendor);
+        }
         if (rentPerPeriod == 0 || rentPerPeriod > type(uint128).max) revert AssetInvalidRent(rentPerPeriod);
         if (periods == 0 || periods > MAX_PERIODS) revert AssetInvalidTerm(periods, MAX_PERIODS);
         if (auctionClosesAt <= block.timestamp) revert AuctionCloseInPast(auctionClosesAt, block.timestamp);
@@ -585,6 +593,9 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
     /// service already paid stays with the bonds; the member income of periods paid ahead that have
     /// not begun is refunded to the renter. A renter who returns it with a period due and unpaid
     /// has defaulted (as if reclaimed: barred from bidding for it while its bonds are outstanding).
+    /// @dev "Not begun" is counted on the commune's grid: a rental period's member income is released
+    /// when the grid period its start falls in begins, so a return after that grid boundary and
+    /// before the rental period itself starts forfeits that period's member part (see {Treasury-refundRental}).
     /// @param assetId The asset; only its renter may return it.
     function returnAsset(uint256 assetId) external nonReentrant {
         Rental storage rental = _rentedBy(assetId, msg.sender);
@@ -618,7 +629,8 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
     /// @dev The caller must have approved this contract for `rentPerPeriod`.
     /// @param assetId The asset.
     /// @param rentPerPeriod Rent offered per period; more than the leading bid, and while bonds are
-    /// outstanding enough to repay them within the term (see the header).
+    /// outstanding enough to repay them within the term and what is left of the series' schedule
+    /// (see the header and {repaymentPeriodsLeft}).
     /// @param periods Term wanted, 1 to MAX_PERIODS.
     function bidRent(uint256 assetId, uint256 rentPerPeriod, uint256 periods) external nonReentrant {
         if (!commune.isMember(msg.sender)) revert StockNotMember(msg.sender);
@@ -636,8 +648,11 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         if ((last.defaulted && last.renter == msg.sender) || (owed > 0 && _defaulted[assetId][msg.sender])) {
             revert RentBidByDefaulter(assetId, msg.sender);
         }
-        if (owed > 0 && !Amortization.repays(owed, asset.clearingRateBps, rentPerPeriod, periods)) {
-            revert RentBidDoesNotRepay(rentPerPeriod, periods, owed);
+        if (owed > 0) {
+            uint256 left = _periodsLeft(assetId, asset.periods, sale.closesAt);
+            if (!Amortization.repays(owed, asset.clearingRateBps, rentPerPeriod, Math.min(periods, left))) {
+                revert RentBidDoesNotRepay(rentPerPeriod, periods, owed, left);
+            }
         }
         _outbid(assetId, sale);
         // Safe casts: checked above.
@@ -868,6 +883,17 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         return _debts[assetId].redeemed;
     }
 
+    /// @notice While an asset's rental auction is open and its bonds are outstanding, the most periods
+    /// a rental bid may count on to repay them: what is left at the auction's close of the series'
+    /// schedule (the request's term from its settlement), at least 1.
+    /// @param assetId The asset (in a rental auction).
+    /// @return The periods left.
+    function repaymentPeriodsLeft(uint256 assetId) external view returns (uint256) {
+        Asset storage asset = _assets[assetId];
+        if (asset.state != AssetState.RentalAuction) revert RentalAuctionNotOpen(assetId, uint8(asset.state));
+        return _periodsLeft(assetId, asset.periods, _sales[assetId].closesAt);
+    }
+
     /// @notice The asset's current (or last) rental agreement.
     /// @param assetId The asset.
     /// @return The agreement.
@@ -1072,6 +1098,13 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
             uint256 started = (time - debt.start) / periodSeconds + 1;
             interest += (started - debt.accruedPeriods) * Amortization.interest(principal, _assets[assetId].clearingRateBps);
         }
+    }
+
+    /// @dev The periods of the series' own schedule (the request's term, from its settlement) not yet
+    /// fully elapsed at `time`, at least 1: the most periods a rental bid may count on to repay.
+    function _periodsLeft(uint256 assetId, uint256 term, uint256 time) private view returns (uint256) {
+        uint256 elapsed = (time - _debts[assetId].start) / periodSeconds;
+        return elapsed < term ? term - elapsed : 1;
     }
 
     /// @dev Accrues interest to the current period, then applies up to `amount` to the debt,

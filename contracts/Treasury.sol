@@ -253,6 +253,9 @@ contract Treasury is ITreasuryErrors, ReentrancyGuardTransient {
 
     /// @notice Refunds `renter`, who returned the asset `assetId` early, the member income of the
     /// periods of their agreement paid for and not yet begun. Only the common stock.
+    /// @dev A period counts as begun once the grid period its start falls in has begun (its part is
+    /// released then, to the members): a return in the seconds between that grid boundary and the
+    /// rental period's own start forfeits at most that one period's member part.
     /// @param assetId The asset returned.
     /// @param renter Its renter.
     /// @param paidPeriods Periods of the agreement paid for.
@@ -260,6 +263,7 @@ contract Treasury is ITreasuryErrors, ReentrancyGuardTransient {
     /// @return amount Settlement-token base units sent to the renter.
     function refundRental(uint256 assetId, address renter, uint256 paidPeriods, uint256 rentPerPeriod)
         external
+        nonReentrant
         returns (uint256 amount)
     {
         _onlyStock();
@@ -501,7 +505,8 @@ contract Treasury is ITreasuryErrors, ReentrancyGuardTransient {
     function _pendingRelease(uint256 maxPeriods) private view returns (uint256 amount, uint256 through, uint256 rate) {
         through = releasedThrough;
         rate = releaseRate;
-        uint256 target = Math.min(currentPeriod(), through + maxPeriods);
+        // Saturating: any `maxPeriods` (type(uint256).max included) releases at most what has begun.
+        uint256 target = through + Math.min(currentPeriod() - through, maxPeriods);
         while (through < target) {
             ++through;
             // Never negative: a part's removal is scheduled only after (or with) its addition.

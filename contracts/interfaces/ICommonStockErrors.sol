@@ -31,6 +31,12 @@ interface ICommonStockErrors {
     /// @param vendor The vendor given.
     error AssetVendorIsMember(address vendor);
 
+    /// @notice Thrown when an asset request names one of the commune's own contracts (the common
+    /// stock, the treasury or the membership) as vendor: the price would be credited to a contract
+    /// that can never withdraw it.
+    /// @param vendor The vendor given.
+    error AssetVendorIsCommuneContract(address vendor);
+
     /// @notice Thrown when an asset request offers no rent (or more than 2**128 - 1 per period).
     /// @param rentPerPeriod The rent given.
     error AssetInvalidRent(uint256 rentPerPeriod);
@@ -137,12 +143,14 @@ interface ICommonStockErrors {
     error RentBidTooLow(uint256 rentPerPeriod, uint256 leading);
 
     /// @notice Thrown when a rental bid, while the asset's bonds are outstanding, would not repay
-    /// them within its term (principal plus interest owed at the auction's close, at the series'
-    /// rate, by the amortisation rule of a request).
+    /// them within its term and what is left of the series' schedule (principal plus interest owed
+    /// at the auction's close, at the series' rate, by the amortisation rule of a request).
     /// @param rentPerPeriod The rent offered.
     /// @param periods The term offered.
     /// @param owed Principal plus interest owed at the auction's close.
-    error RentBidDoesNotRepay(uint256 rentPerPeriod, uint256 periods, uint256 owed);
+    /// @param periodsLeft The series' schedule left at the close (at least 1): the rule counts
+    /// `min(periods, periodsLeft)` periods.
+    error RentBidDoesNotRepay(uint256 rentPerPeriod, uint256 periods, uint256 owed, uint256 periodsLeft);
 
     /// @notice Thrown when the renter who defaulted on an asset bids in its next rental auction, or a
     /// member who ever defaulted on it bids for it while its bonds are outstanding.
