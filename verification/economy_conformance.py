@@ -79,7 +79,9 @@ class Economy:
         members = z3.Or(*[v == z3.BitVecVal(k, 160) for k in self.ints[:FOUNDERS]])
         self.stock = Concrete(sm.TRANSITIONS, sm.empty(), [
             (sm.PERIOD, z3.IntVal(PERIOD)), (sm.GRACE, z3.IntVal(GRACE)), (sm.SALE, z3.IntVal(SALE)),
-            (sm.RATE_CAP, z3.IntVal(RATE_CAP)), (sm.RESERVE_BPS, z3.IntVal(RESERVE))],
+            (sm.RATE_CAP, z3.IntVal(RATE_CAP)), (sm.RESERVE_BPS, z3.IntVal(RESERVE)),
+            (sm.SELF, z3.BitVecVal(stock, 160)), (sm.TREASURY, z3.BitVecVal(treasury, 160)),
+            (sm.COMMUNE, z3.BitVecVal(int(self.d.commune.address, 16), 160))],
             [(sm.IS_MEMBER, members), sm.OWED_AT_DEFINITION], {sm.REPAYS: repays})
         origin = self.origin = self.d.treasury.grid_origin()
         self.treasury = Concrete(mm.TREASURY_TRANSITIONS, mm.TreasuryState.zero(),
@@ -170,11 +172,20 @@ class Economy:
         variable = {"stock": sm.DONATION, "treasury": mm.DONATION}.get(target, mm.DONATION)
         self._must(model.apply("<token transfer in>", 0, 0, {variable: amount}), "token transfer in")
 
+    def _vendor(self, vendor: int | str | None) -> str:
+        """A request's vendor: an actor, one of the commune's contracts by name, or none."""
+        if vendor is None:
+            return "0x" + "00" * 20
+        if isinstance(vendor, str):
+            return {"stock": self.d.stock.address, "treasury": self.d.treasury.address,
+                    "commune": self.d.commune.address}[vendor]
+        return self.addresses[vendor]
+
     def _chain_args(self, fn: str, args: dict[str, Any]) -> list[Any]:
         addr = lambda i: self.addresses[i]  # noqa: E731
         return {
             "requestAsset": lambda: ["x" * args["descriptionLength"], args["price"],
-                                     addr(args["vendor"]) if args["vendor"] is not None else "0x" + "00" * 20,
+                                     self._vendor(args["vendor"]),
                                      args["rent"], args["periods"], args["closes"]],
             "bid": lambda: [args["assetId"], args["amount"], args["rate"]],
             "claim": lambda: [args["bidId"]],
@@ -205,7 +216,7 @@ class Economy:
             if key in args:
                 inputs[var] = args[key]
         if fn == "requestAsset":
-            inputs[sm.VENDOR] = self.ints[args["vendor"]] if args["vendor"] is not None else 0
+            inputs[sm.VENDOR] = int(self._vendor(args["vendor"]), 16)
             inputs[sm.PULL_OK] = self.pull_ok(who, args["rent"])
         a = z3.IntVal(args.get("assetId", 0))
         if fn == "bid":
@@ -412,11 +423,12 @@ class Economy:
         return pairs
 
 
-#: A scripted opening through every branch once: requests (a vendor who is the requester, or a
-#: member), bids at three rates and one above the cap, a premature settle, settlement with the
+#: A scripted opening through every branch once: requests (a vendor who is the requester, a member,
+#: or one of the commune's own contracts), bids at three rates and one above the cap, a premature settle, settlement with the
 #: first period paid from escrow, claims (by a stranger too), rent paid ahead, a stranger paying
 #: rent, bond payments withdrawn and bonds moved, releases as periods begin, an early return with a
-#: refund, rental bids (a non-member's, one that cannot repay, an outbid one), the rental settled,
+#: refund, rental bids (a non-member's, one that cannot repay, one that repays over its own term
+#: but not over the series' schedule left, an outbid one), the rental settled,
 #: default and reclaim, the defaulter barred, a rental auction nobody bids in, liquidation reopened
 #: without a bid and bids below and above the reserve, the sale settled, credits withdrawn, income
 #: deposited and payouts claimed, tokens sent in and swept, an undersubscribed auction, calls with
@@ -429,6 +441,12 @@ SCRIPT: list[tuple[str, int, int, dict[str, Any]] | Wait] = [
                                   "closes": "+100"}),
     ("stock.requestAsset", 0, 0, {"descriptionLength": 4, "price": 1_000, "vendor": 5, "rent": 400, "periods": 4,
                                   "closes": "+100"}),
+    ("stock.requestAsset", 0, 0, {"descriptionLength": 4, "price": 1_000, "vendor": "stock", "rent": 400,
+                                  "periods": 4, "closes": "+100"}),
+    ("stock.requestAsset", 0, 0, {"descriptionLength": 4, "price": 1_000, "vendor": "treasury", "rent": 400,
+                                  "periods": 4, "closes": "+100"}),
+    ("stock.requestAsset", 0, 0, {"descriptionLength": 4, "price": 1_000, "vendor": "commune", "rent": 400,
+                                  "periods": 4, "closes": "+100"}),
     ("stock.requestAsset", 3, 0, {"descriptionLength": 4, "price": 1_000, "vendor": 5, "rent": 400, "periods": 4,
                                   "closes": "+100"}),
     ("stock.requestAsset", 2, 0, {"descriptionLength": 4, "price": 900, "vendor": 5, "rent": 300, "periods": 4,
@@ -511,6 +529,17 @@ SCRIPT: list[tuple[str, int, int, dict[str, Any]] | Wait] = [
     ("wait", SALE),
     ("stock.settleRental", 0, 0, {"assetId": 3}),
     ("stock.payRent", 1, 0, {"assetId": 3, "periods": 1}),
+    # A schedule partly run when the asset comes back: a rental bid counts only on the periods left.
+    ("stock.requestAsset", 0, 0, {"descriptionLength": 4, "price": 1_000, "vendor": 5, "rent": 300, "periods": 4,
+                                  "closes": "+100"}),
+    ("stock.bid", 4, 0, {"assetId": 4, "amount": 1_000, "rate": 200}),
+    ("wait", 100),
+    ("stock.settle", 3, 0, {"assetId": 4}),
+    ("wait", PERIOD),
+    ("stock.payRent", 0, 0, {"assetId": 4, "periods": 1}),
+    ("stock.returnAsset", 0, 0, {"assetId": 4}),
+    ("stock.bidRent", 1, 0, {"assetId": 4, "rent": 100, "periods": 5}),  # repays in 5 periods, not in the 3 left
+    ("stock.bidRent", 1, 0, {"assetId": 4, "rent": 170, "periods": 5}),  # repays in the 3 left
     ("stock.sweep", 3, 0, {}),
     ("token.transfer", 3, 0, {"target": "stock", "amount": 77}),
     ("token.transfer", 4, 0, {"target": "treasury", "amount": 5}),
@@ -550,7 +579,8 @@ def random_call(rng: random.Random, eco: Economy) -> tuple[str, int, int, dict[s
     if kind == "request":
         return ("stock.requestAsset", rng.choice([0, 1, 2, 2, 3]), value,
                 {"descriptionLength": rng.choice([0, 4, 4]), "price": rng.choice([0, 500, 1_000]),
-                 "vendor": rng.choice([5, 5, 5, 1, None]), "rent": rng.choice([0, 200, 400, 700]),
+                 "vendor": rng.choice([5, 5, 5, 5, 1, None, "stock", "treasury", "commune"]),
+                 "rent": rng.choice([0, 200, 400, 700]),
                  "periods": rng.choice([0, 1, 3, 4]), "closes": rng.choice(["+0", "+100", "+300"])})
     if kind == "bid":
         return ("stock.bid", who, value, {"assetId": asset, "amount": rng.choice([0, 200, 400, 700]),
@@ -633,7 +663,7 @@ def run_economy_conformance(seed: int = 0, steps: int = 40, artifacts: Any = Non
                                          f"model {'reverts' if model_reverted else 'succeeds'}")
         # Every value every few calls and at the end; in between, what the call can have touched.
         full = step % 10 == 9 or step == len(opening) + steps - 1
-        touched = {who} | {v for k, v in args.items() if k in ("to", "from", "member", "vendor") and v is not None}
+        touched = {who} | {v for k, v in args.items() if k in ("to", "from", "member", "vendor") and isinstance(v, int)}
         touched |= {eco.ints.index(x) for x in (eco.stock.read(eco.stock.s.leader[z3.IntVal(args.get("assetId", 0))]),
                                                 eco.stock.read(eco.stock.s.renter[z3.IntVal(args.get("assetId", 0))]))
                     if x in eco.ints}

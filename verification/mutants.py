@@ -97,8 +97,8 @@ MUTANTS: list[Mutant] = [
            "        token.safeTransferFrom(from, to, amount);",
            "a fee-on-transfer token's short delivery booked in full", ("probe_fee_token",)),
     Mutant("M23", "P6", "CommonStock.sol",
-           "        if (owed > 0 && !Amortization.repays(owed, asset.clearingRateBps, rentPerPeriod, periods)) {",
-           "        if (false) {", "a rental bid that cannot repay the outstanding bonds accepted",
+           "            if (!Amortization.repays(owed, asset.clearingRateBps, rentPerPeriod, Math.min(periods, left))) {",
+           "            if (false) {", "a rental bid that cannot repay the outstanding bonds accepted",
            ("economy_conformance",)),
     Mutant("M24", "P6", "CommonStock.sol",
            "        if ((last.defaulted && last.renter == msg.sender) || (owed > 0 && _defaulted[assetId][msg.sender])) {",
@@ -154,6 +154,13 @@ MUTANTS: list[Mutant] = [
            "        shareId = ++_lastShareId;\n        _shareOf[member] = shareId;\n        ++memberCount;\n"
            "        if (notify && address(treasury) != address(0)) treasury.onJoin(member);\n",
            "a join counts the new member before the begun periods' income is released", ("probe_join_release",)),
+    Mutant("M41", "P10", "CommonStock.sol",
+           "        if (vendor == address(this) || vendor == address(treasury) || vendor == address(commune)) {",
+           "        if (false) {", "a requester names the commune's own contract as vendor: the price is stuck",
+           ("economy_conformance",)),
+    Mutant("M40", "P6", "CommonStock.sol", "rentPerPeriod, Math.min(periods, left))) {", "rentPerPeriod, periods)) {",
+           "a renter returns early and rebids over a fresh long term: the series never matures",
+           ("economy_conformance",)),
 ]
 
 

@@ -28,7 +28,7 @@ at settlement (`lowerBound`, `amountAt`, the tick total before a bid) are the in
 constrained only by what the library guarantees (tested against a reference model in
 `tests/test_bond_auction_property.py`); `Amortization.repays` is the uninterpreted function
 `REPAYS(principal, rate, rent, periods)`, the same one at a request's settlement and at a rental
-bid. `block.timestamp` is the input `NOW` of every call, with no assumption about it, so every
+bid (there over the bid's term or the series' schedule left, whichever is shorter). `block.timestamp` is the input `NOW` of every call, with no assumption about it, so every
 proof holds for any block time.
 
 Settlements that pay escrow on (`settle` when it clears, `settleRental` with a winner,
@@ -97,6 +97,8 @@ PERIODS = z3.Int("periods")
 PRICE = z3.Int("price")
 RENT = z3.Int("rentPerPeriod")
 VENDOR = z3.BitVec("vendor", 160)
+#: The commune's own contracts, fixed at deployment: none of them may be a vendor.
+SELF, TREASURY, COMMUNE = (z3.BitVec(k, 160) for k in ("address(this)", "treasury", "commune"))
 CLOSES = z3.Int("auctionClosesAt")
 DESCRIPTION_LENGTH = z3.Int("len(description)")
 DONATION = z3.Int("tokens_sent_in")
@@ -296,6 +298,20 @@ def owed_at(s: StockState, a: Any, time: Any) -> tuple[Any, Any]:
     return owed, reverts
 
 
+def periods_left(s: StockState, a: Any, time: Any) -> Any:
+    """`_periodsLeft`: the series' schedule (the request's term from its settlement) not yet fully
+    elapsed at `time`, at least 1."""
+    elapsed = (time - s.debtStart[a]) / PERIOD
+    return ite(elapsed < s.periods[a], s.periods[a] - elapsed, con(1))
+
+
+def repays_in_time(s: StockState, a: Any, owed: Any, rent: Any, periods: Any) -> Any:
+    """The re-rental rule: `rent` repays `owed` at the series' rate within `periods` and within
+    the periods left of the series' schedule at the rental auction's close."""
+    left = periods_left(s, a, s.closesAt[a])
+    return REPAYS(owed, s.clearingRateBps[a], rent, ite(periods < left, periods, left))
+
+
 def _owed_at_body() -> Any:
     p, i, accrued, start, rate, time = (z3.Var(k, Int) for k in range(6))
     return p + i + ite(p > 0, ((time - start) / PERIOD + 1 - accrued) * interest(p, rate), con(0))
@@ -356,7 +372,8 @@ def fill(s: StockState, b: Any) -> Any:
 def _request(s, caller, value):
     c = Call(s, caller, value)
     c.revert_if(z3.Or(z3.Not(IS_MEMBER(caller)), DESCRIPTION_LENGTH == 0, PRICE <= 0, PRICE > U128,
-                      VENDOR == ZERO_ADDR, VENDOR == caller, IS_MEMBER(VENDOR), RENT <= 0, RENT > U128,
+                      VENDOR == ZERO_ADDR, VENDOR == caller, IS_MEMBER(VENDOR),
+                      VENDOR == SELF, VENDOR == TREASURY, VENDOR == COMMUNE, RENT <= 0, RENT > U128,
                       PERIODS <= 0, PERIODS > MAX_PERIODS, CLOSES <= NOW, CLOSES - NOW > MAX_DURATION))
     a = s.assetCount + 1
     c.set(assetCount=a)
@@ -505,7 +522,8 @@ def _bid_rent(s, caller, value):
     owed, owed_reverts = owed_at(s, a, s.closesAt[a])
     c.revert_if(owed_reverts)
     c.revert_if(z3.And(owed > 0, s.everDefaulted[a][caller]))
-    c.revert_if(z3.And(owed > 0, z3.Not(REPAYS(owed, s.clearingRateBps[a], RENT, PERIODS))))
+    c.revert_if(z3.And(owed > 0, s.closesAt[a] < s.debtStart[a]))  # `_periodsLeft` underflows
+    c.revert_if(z3.And(owed > 0, z3.Not(repays_in_time(s, a, owed, RENT, PERIODS))))
 
     def update() -> None:
         outbid(c, a)

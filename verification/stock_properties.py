@@ -7,7 +7,8 @@
 - P6 (bondholder priority): a call pays members only once the asset's bonds are whole (interest
   and principal zero, nothing written off); interest is paid before principal; what a call pays
   out is exactly split between the series and the members; while bonds are outstanding a rental
-  bid (and so every rental it starts) repays them within its term, and the renter who defaulted
+  bid (and so every rental it starts) repays them within its term and within the series' schedule
+  left at the auction's close (never past the maturity bought), and the renter who defaulted
   cannot bid in the next rental auction; every rental starts with its first period paid.
 - P7 (lifecycle): every asset id moves only along the documented edges, and only a liquidation
   sale with a buyer gives anyone title.
@@ -35,7 +36,7 @@ def leader_repays(s: Any, a: Any) -> z3.BoolRef:
     """A rental auction's leader bid terms that repay the debt owed at the auction's close."""
     owed, _ = sm.owed_at(s, a, s.closesAt[a])
     return z3.Implies(z3.And(s.state[a] == S["RentalAuction"], s.leader[a] != ZERO_ADDR, owed > 0),
-                      sm.REPAYS(owed, s.clearingRateBps[a], s.saleAmount[a], s.salePeriods[a]))
+                      sm.repays_in_time(s, a, owed, s.saleAmount[a], s.salePeriods[a]))
 
 
 STOCK_INVARIANT: list[Clause] = [
@@ -174,7 +175,7 @@ def rental_repays_rule(t, s, s2, caller, value, reverts):
     ok = z3.Not(reverts)
     owed, _ = sm.owed_at(s, a, s.closesAt[a])
     if t.name == "bidRent":
-        return z3.Implies(ok, z3.And(z3.Implies(owed > 0, sm.REPAYS(owed, s.clearingRateBps[a], sm.RENT, sm.PERIODS)),
+        return z3.Implies(ok, z3.And(z3.Implies(owed > 0, sm.repays_in_time(s, a, owed, sm.RENT, sm.PERIODS)),
                                      z3.Not(z3.And(s.defaulted[a], s.renter[a] == caller)),
                                      z3.Implies(owed > 0, z3.Not(s.everDefaulted[a][caller])))), None
     if t.name == "reclaim":  # every defaulter is remembered
@@ -185,7 +186,7 @@ def rental_repays_rule(t, s, s2, caller, value, reverts):
     if t.name == "settleRental":
         started = z3.And(ok, s.state[a] == S["RentalAuction"], s2.state[a] == S["Rented"])
         return z3.Implies(z3.And(started, owed > 0),
-                          sm.REPAYS(owed, s.clearingRateBps[a], s2.rentalRent[a], s2.rentalPeriods[a])), None
+                          sm.repays_in_time(s, a, owed, s2.rentalRent[a], s2.rentalPeriods[a])), None
     return z3.BoolVal(True), None
 
 
