@@ -246,6 +246,12 @@ def least_repaying_rent(principal: int, rate_bps: int, periods: int) -> int:
     return high
 
 
+def periods_left(term: int, start: int, closes: int) -> int:
+    """The series' schedule left at a rental auction's close: the request's `term` periods from the
+    settlement at `start`, less the periods fully elapsed by `closes`, at least 1."""
+    return max(term - (closes - start) // PERIOD, 1)
+
+
 def series_of(d, asset_id: int) -> ERC20Client:
     return attach(d.chain, "BondSeries", d.stock.asset(asset_id).series, d.commune.artifacts)
 

@@ -88,6 +88,12 @@ class DebtModel:
     accrued_periods: int = 0
     redeemed: bool = False
     written_off: int = 0
+    term: int = 0  # the request's term: the series' schedule runs `term` periods from `start`
+
+    def periods_left(self, time: int) -> int:
+        """The schedule's periods not yet fully elapsed at `time`, at least 1."""
+        assert self.term > 0, "a debt with no schedule"
+        return max(self.term - (time - self.start) // self.period, 1)
 
     def accrue(self, now: int) -> None:
         started = (now - self.start) // self.period + 1
@@ -359,10 +365,11 @@ LIQUIDATION_STEPS = 4
 
 def rent_bid_repays(debt: DebtModel, closes_at: int, rent: int, periods: int) -> bool:
     """While bonds are outstanding, a rental bid must repay what is owed at the auction's close
-    (principal + interest accrued to the period the close falls in) within its term."""
+    (principal + interest accrued to the period the close falls in) within its term and within the
+    periods left at the close of the series' own schedule (the request's term from settlement)."""
     principal, owed_interest = debt.owed(closes_at)
     owed = principal + owed_interest
-    return owed == 0 or amortises(owed, debt.rate_bps, rent, periods)
+    return owed == 0 or amortises(owed, debt.rate_bps, rent, min(periods, debt.periods_left(closes_at)))
 
 
 def barred_as_defaulter(bidder: str, last_renter: str, last_defaulted: bool, defaulters: set[str],

@@ -212,7 +212,7 @@ class EconomyMachine(RuleBasedStateMachine):
             self.credit(requester, rent)  # the escrowed first period comes back as a credit
             return asset
         now = self.ts(settled)
-        asset.debt = DebtModel(price, ref.rate_bps, now, PERIOD)
+        asset.debt = DebtModel(price, ref.rate_bps, now, PERIOD, term=periods)
         asset.series = SeriesModel(price)
         for fill, lender in zip(ref.fills, lenders):
             if fill:

@@ -318,9 +318,11 @@ def test_returning_with_a_period_due_and_unpaid_is_a_default(d, accounts):
     assert [e.name for e in tx.events] == ["RentalEnded", "RentalAuctionOpened"]
     assert d.stock.rental(asset_id).defaulted and d.stock.call("hasDefaulted", asset_id, a.address)
     assert d.treasury.rent_paid(a.address) == rent_paid and d.stock.commitments(a.address) == 0
-    expect_revert(lambda: d.stock.bid_rent(asset_id, 200 * UNIT, 10, sender=a), "RentBidByDefaulter",
+    expect_revert(lambda: d.stock.bid_rent(asset_id, 300 * UNIT, 10, sender=a), "RentBidByDefaulter",
                   assetId=asset_id, account=a.address)
-    d.stock.bid_rent(asset_id, 200 * UNIT, 10, sender=b)
+    # another member may: 300 a period repays the 734.4 owed at the close within the 3 periods left
+    # of the 4-period schedule (734.4 -> 449.088 -> 158.07 -> 0)
+    d.stock.bid_rent(asset_id, 300 * UNIT, 10, sender=b)
 
 
 def test_reclaim_only_after_grace(d, accounts):
@@ -359,23 +361,26 @@ def test_term_end_lets_anyone_reclaim(d, accounts):
 
 def test_rental_auction_among_members(d, accounts):
     """RentBelowBondService is gone: while bonds are outstanding a bid must repay what is owed at the
-    auction's close within its term (RentBidDoesNotRepay)."""
+    auction's close within its term (RentBidDoesNotRepay) and the series' 12-period schedule."""
     a, b, c = accounts[:3]
-    asset_id = finance(d, a, accounts[3:4])  # 1,000 at 2%; settlement paid period 0: 720 owed, no interest
+    # 1,000 at 2% over 12 periods; settlement paid period 0: 720 owed, no interest
+    asset_id = finance(d, a, accounts[3:4], periods=12)
     d.stock.return_asset(asset_id, sender=a)
-    # the auction closes 3 days on, still in debt period 0 (whose interest is paid): 720 owed at the close
+    # the auction closes 3 days on, still in debt period 0 (whose interest is paid): 720 owed at the
+    # close, and none of the schedule's 12 periods has fully elapsed
     assert (d.stock.sale(asset_id).closes_at - settled_at(d, asset_id)) // PERIOD == 0
+    assert d.stock.repayment_periods_left(asset_id) == 12
     owed = 720 * UNIT
     expect_revert(lambda: d.stock.bid_rent(asset_id, 100 * UNIT, 6, sender=accounts[5]), "StockNotMember",
                   account=accounts[5].address)
     # 20 a period is more than a period's interest (14.4) but cannot repay 720 in 6 periods
     assert interest(owed, 200) == 14_400_000 and not amortises(owed, 200, 20 * UNIT, 6)
     expect_revert(lambda: d.stock.bid_rent(asset_id, 20 * UNIT, 6, sender=b), "RentBidDoesNotRepay",
-                  rentPerPeriod=20 * UNIT, periods=6, owed=owed)
+                  rentPerPeriod=20 * UNIT, periods=6, owed=owed, periodsLeft=12)
     # 100 a period repays 720 at 2% in 8 periods, not in 7 (by hand: 720 -> 634.4 -> 547.088 -> ... -> 83.62 -> 0)
     assert not amortises(owed, 200, 100 * UNIT, 7) and amortises(owed, 200, 100 * UNIT, 8)
     expect_revert(lambda: d.stock.bid_rent(asset_id, 100 * UNIT, 7, sender=b), "RentBidDoesNotRepay",
-                  rentPerPeriod=100 * UNIT, periods=7, owed=owed)
+                  rentPerPeriod=100 * UNIT, periods=7, owed=owed, periodsLeft=12)
     expect_revert(lambda: d.stock.transact("bidRent", asset_id, 100 * UNIT, 0, sender=b), "AssetInvalidTerm")
     balance_b = d.token.balance_of(b.address)
     d.stock.bid_rent(asset_id, 100 * UNIT, 8, sender=b)
@@ -409,7 +414,7 @@ def test_rental_bid_must_repay_the_interest_projected_to_the_close(d, accounts):
     """The debt a rental bid must repay is the one owed when the auction closes: returned 3 days before
     debt period 1 begins, the close falls in period 1, whose interest (14.4 on 720) is owed too."""
     a, b = accounts[:2]
-    asset_id = finance(d, a, accounts[3:4])
+    asset_id = finance(d, a, accounts[3:4], periods=12)
     start = settled_at(d, asset_id)
     advance_to(d, start + PERIOD - SALE + HOUR)
     d.stock.return_asset(asset_id, sender=a)
@@ -420,16 +425,17 @@ def test_rental_bid_must_repay_the_interest_projected_to_the_close(d, accounts):
     assert amortises(720 * UNIT, 200, 100 * UNIT, 8) and not amortises(owed, 200, 100 * UNIT, 8)
     assert amortises(owed, 200, 101 * UNIT, 8)
     expect_revert(lambda: d.stock.bid_rent(asset_id, 100 * UNIT, 8, sender=b), "RentBidDoesNotRepay",
-                  rentPerPeriod=100 * UNIT, periods=8, owed=owed)
+                  rentPerPeriod=100 * UNIT, periods=8, owed=owed, periodsLeft=11)
     d.stock.bid_rent(asset_id, 101 * UNIT, 8, sender=b)
     assert d.stock.sale(asset_id).leader == b.address
 
 
 def test_a_defaulter_cannot_bid_in_the_next_rental_auction(d, accounts):
     """The renter reclaimed for default may not bid in the asset's next rental auction, nor in any
-    later one while its bonds are outstanding; once they are redeemed the bar is lifted."""
+    later one while its bonds are outstanding; once they are redeemed the bar is lifted. (A 12-period
+    series, so that the schedule left at the close, 11 periods, holds b's 10-period bid.)"""
     a, b, c = accounts[:3]
-    asset_id = finance(d, a, accounts[3:4])
+    asset_id = finance(d, a, accounts[3:4], periods=12)
     start = settled_at(d, asset_id)
     advance_to(d, start + PERIOD + GRACE)  # period 1 unpaid past grace
     d.stock.reclaim(asset_id, sender=accounts[9])

@@ -109,3 +109,21 @@ def test_with_one_second_periods_membership_waits_for_billions_of_releases(secon
     assert current > 2**32
     expect_revert(lambda: d.commune.join(sender=a[5]), "TreasuryReleasePending", releasedThrough=128, current=current)
     expect_revert(lambda: d.commune.leave(sender=a[1]), "TreasuryReleasePending", releasedThrough=128, current=current)
+
+
+def test_release_of_any_number_of_periods_saturates_at_what_has_begun(seconds):
+    """Found in review: `release(type(uint256).max)` computed releasedThrough + maxPeriods and panicked
+    (arithmetic overflow, 0x11). Now the count saturates: any maxPeriods releases at most the grid
+    periods that have begun. The settlement released through grid period 64 (MAX_RELEASE_PERIODS);
+    100 seconds later one call releases every begun period, up to the current one, and the next call,
+    a block (one 1-second period) later, releases exactly one more."""
+    w = seconds
+    d, a = w.d, w.chain.accounts
+    t = w.start + 100
+    at(w.chain, t)
+    current = t - d.treasury.grid_origin()
+    assert current > 64 + 1 and d.treasury.released_through() == 64
+    d.treasury.transact("release", 2**256 - 1, sender=a[9])
+    assert d.treasury.released_through() == current
+    d.treasury.transact("release", 2**256 - 1, sender=a[9])
+    assert d.treasury.released_through() == current + 1

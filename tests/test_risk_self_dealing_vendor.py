@@ -3,7 +3,8 @@
 The finding: the vendor of a requested asset could be the requester, or another member: a member
 could have the commune borrow the price from bondholders and pay it to themselves (or a friend in the
 commune) for an asset that may not exist, then default. The fix refuses both at the request:
-AssetVendorIsRequester(vendor) and AssetVendorIsMember(vendor).
+AssetVendorIsRequester(vendor) and AssetVendorIsMember(vendor); and, found in review, one of the
+commune's own contracts, whose credit could never be withdrawn: AssetVendorIsCommuneContract(vendor).
 """
 
 from __future__ import annotations
@@ -50,6 +51,21 @@ def test_another_member_as_vendor_is_refused(w, member):
     a = w.chain.accounts
     expect_revert(lambda: raw_request(w, a[0], a[member].address), "AssetVendorIsMember", vendor=a[member].address)
     assert w.d.stock.asset_count() == 0
+
+
+@pytest.mark.parametrize("contract", ["stock", "treasury", "commune"])
+def test_the_communes_own_contract_as_vendor_is_refused(w, contract):
+    """Found in review: the vendor could be one of the commune's own contracts, which can never
+    withdraw a credit: the price would be stuck in the stock for good. Now
+    AssetVendorIsCommuneContract(vendor), and the Python client refuses it before sending anything."""
+    d, a = w.d, w.chain.accounts
+    address = getattr(d, contract).address
+    expect_revert(lambda: raw_request(w, a[0], address), "AssetVendorIsCommuneContract", vendor=address)
+    block = w.chain.w3.eth.block_number
+    with pytest.raises(InputError, match="own"):
+        d.stock.request_asset("ipfs://asset", 1_000 * UNIT, address, 300 * UNIT, 4, w.chain.now() + HOUR,
+                              sender=a[0], approve=False)
+    assert w.chain.w3.eth.block_number == block and d.stock.asset_count() == 0
 
 
 def test_an_outside_vendor_is_accepted_and_a_former_member_counts_as_outside(w):

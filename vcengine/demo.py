@@ -378,7 +378,7 @@ class Demo:
                      lambda: stock.bid_rent(printer, u(900), 6, sender=p["erin"]), lambda: stock.sale(printer))
         principal, interest = stock.debt_owed(printer)
         one_period = -(-principal * 150 // 10_000)
-        self.refused("a rental bid that cannot repay the bonds in its term", "RentBidDoesNotRepay",
+        self.refused("a rental bid that cannot repay the bonds in time", "RentBidDoesNotRepay",
                      lambda: stock.bid_rent(printer, one_period + 1, 6, sender=alice), lambda: stock.sale(printer))
         self.refused("the defaulter bids again", "RentBidByDefaulter",
                      lambda: stock.bid_rent(printer, u(2_000), 6, sender=bob), lambda: stock.sale(printer))

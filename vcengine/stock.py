@@ -229,6 +229,11 @@ class CommonStockClient(ContractClient):
             raise InputError(f"{sender.address} is not a member of the commune: only members request assets")
         if commune.is_member(vendor):
             raise InputError(f"vendor {vendor} is a member of the commune: the vendor must be an outsider")
+        own = {self.address.lower(): "common stock", commune.address.lower(): "membership",
+               str(self.call("treasury")).lower(): "treasury"}
+        if vendor.lower() in own:
+            raise InputError(f"vendor {vendor} is the commune's own {own[vendor.lower()]} contract: "
+                             "it could never withdraw the price")
         latest = self.chain.now() + 1 + self.call("MAX_DURATION_SECONDS")
         if closes_at > latest:
             raise InputError(f"the auction must close within 100 years (by {latest}), got {closes_at}")
@@ -303,6 +308,12 @@ class CommonStockClient(ContractClient):
         if approve:
             self.token().ensure_allowance(self.address, rent_per_period, sender)
         return self.transact("bidRent", asset_id, rent_per_period, periods, sender=sender)
+
+    def repayment_periods_left(self, asset_id: int) -> int:
+        """While the asset's rental auction is open: the series' schedule left at its close (at
+        least 1), the most periods a rental bid may count on to repay outstanding bonds."""
+        require_int(asset_id, "asset id", 1)
+        return self.call("repaymentPeriodsLeft", asset_id)
 
     def settle_rental(self, asset_id: int, sender: LocalAccount) -> bool:
         """Settle a rental auction after its close: True if rented, False if it went to liquidation."""
