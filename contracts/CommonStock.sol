@@ -76,9 +76,11 @@ import {SettlementToken} from "./libraries/SettlementToken.sol";
 /// `repays(principal + interest owed at the auction's close, r*, rent, min(periods, left))`, where
 /// `left` is the request's term less the series periods fully elapsed at the close, and 1 once that
 /// term has run out (counting the accrued interest as principal, so the rule errs on the
-/// bondholders' side). Re-rentals never push the series past the maturity its bondholders bought:
-/// a renter who returns the asset early and bids again faces a shorter schedule each time, and once
-/// it has run out only a rent that repays everything in one period (or liquidation) is left.
+/// bondholders' side). `settleRental` checks the winning bid again against the debt and the
+/// schedule as they stand when it runs; a bid that no longer repays is credited back and the
+/// auction reopens. So a re-rental's due dates all fall within the series' schedule: a renter who
+/// returns the asset early and bids again faces a shorter schedule each time, and once it has run
+/// out only a rent that repays everything with its first period (or liquidation) is left.
 /// The renter who defaulted on an asset may not bid in its next rental auction, and no member who
 /// ever defaulted on it may bid for it while its bonds are outstanding: a default costs the
 /// bondholders the interest of the grace period and the auction, so members taking turns to default
@@ -648,12 +650,7 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         if ((last.defaulted && last.renter == msg.sender) || (owed > 0 && _defaulted[assetId][msg.sender])) {
             revert RentBidByDefaulter(assetId, msg.sender);
         }
-        if (owed > 0) {
-            uint256 left = _periodsLeft(assetId, asset.periods, sale.closesAt);
-            if (!Amortization.repays(owed, asset.clearingRateBps, rentPerPeriod, Math.min(periods, left))) {
-                revert RentBidDoesNotRepay(rentPerPeriod, periods, owed, left);
-            }
-        }
+        _requireRepays(assetId, owed, rentPerPeriod, periods, sale.closesAt);
         _outbid(assetId, sale);
         // Safe casts: checked above.
         sale.leader = msg.sender;
@@ -667,8 +664,9 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
 
     /// @notice Settles a rental auction after its close. Anyone may call. The leader becomes the
     /// renter with the first period paid from the escrow; with no bid the asset goes to liquidation.
-    /// If the token refuses the first period's payment, the leader is credited their escrow and the
-    /// auction reopens.
+    /// If the token refuses the first period's payment, or the leading bid no longer repays the
+    /// outstanding bonds as they stand now (a late settlement: RentBidDoesNotRepay), the leader is
+    /// credited their escrow and the auction reopens ({SettlementRefused} carries the reason).
     /// @param assetId The asset.
     /// @return rented True if a member now rents it; false if it is offered for liquidation (or reopened).
     function settleRental(uint256 assetId) external nonReentrant returns (bool rented) {
@@ -682,7 +680,8 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
             return false;
         }
         if (_settleInSelfCall(assetId, 0, 0)) return true;
-        // The token refused: the leader gets their escrow back and the members may bid again.
+        // The token refused, or the bid no longer repays: the leader gets their escrow back and the
+        // members may bid again.
         _outbid(assetId, sale);
         _clearLeader(sale);
         uint256 closesAt = block.timestamp + saleSeconds;
@@ -699,6 +698,10 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         address winner = sale.leader;
         uint256 rent = sale.amount;
         uint256 periods = sale.periods;
+        // Checked at the bid against the close; settled later, interest has accrued and the schedule
+        // has run on, so the bid must still repay now (else the settlement falls back: reopened).
+        (uint256 principal, uint256 interest) = _debtAt(assetId, block.timestamp);
+        _requireRepays(assetId, principal + interest, rent, periods, block.timestamp);
         delete _sales[assetId];
         _assets[assetId].state = AssetState.Rented;
         // The winner's commitment as leader carries over to the rental.
@@ -1097,6 +1100,18 @@ contract CommonStock is ICommonStockErrors, ReentrancyGuardTransient {
         if (principal > 0) {
             uint256 started = (time - debt.start) / periodSeconds + 1;
             interest += (started - debt.accruedPeriods) * Amortization.interest(principal, _assets[assetId].clearingRateBps);
+        }
+    }
+
+    /// @dev While bonds are outstanding (`owed` > 0 at `time`), reverts RentBidDoesNotRepay unless
+    /// `rent` a period repays `owed` at the series' rate within `periods` and within the periods of
+    /// the series' schedule left at `time`.
+    function _requireRepays(uint256 assetId, uint256 owed, uint256 rent, uint256 periods, uint256 time) private view {
+        if (owed == 0) return;
+        Asset storage asset = _assets[assetId];
+        uint256 left = _periodsLeft(assetId, asset.periods, time);
+        if (!Amortization.repays(owed, asset.clearingRateBps, rent, Math.min(periods, left))) {
+            revert RentBidDoesNotRepay(rent, periods, owed, left);
         }
     }
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import pytest
 
 from adversarial import (  # noqa: F401
-    DAY, GRACE, PERIOD, SALE, UNIT, World, arts, at, deploy, expect_revert, finance,
+    DAY, GRACE, PERIOD, SALE, UNIT, World, arts, at, decode_error, deploy, expect_revert, finance,
     least_repaying_rent, module_chain, periods_left, repays,
 )
 from vcengine.stock import AssetState, RentalEnd
@@ -313,3 +313,33 @@ def test_returning_an_asset_with_a_period_due_and_unpaid_is_a_default(w):
     assert d.stock.has_defaulted(w.asset, a[1].address) and d.stock.rental(w.asset).defaulted
     expect_revert(lambda: d.stock.bid_rent(w.asset, rent, 240, sender=a[1], approve=False),
                   "RentBidByDefaulter", assetId=w.asset, account=a[1].address)
+
+
+def test_a_rental_settled_late_is_checked_again_and_reopened_if_it_no_longer_repays(w):
+    """Found in review: the rule was checked at the bid against the auction's close only, and nothing
+    bounds how late `settleRental` runs; settled 10 periods late, a rental started past the series'
+    maturity on a bid sized for 3 periods. Now the settlement checks the bid again as the debt and
+    the schedule stand when it runs. The least 3-period rent (254.656632, see above) for a 6-period
+    term leads at the close; settled two periods later, at S + 100 days: 100 // 30 = 3 of the 4
+    periods have elapsed (1 left), and 720 + 3 x 14.4 = 763.2 is owed (periods 1 to 3 accrued on
+    720). 254.656632 does not repay that in one period: the settlement falls back
+    (SettlementRefused carrying RentBidDoesNotRepay(254.656632, 6, 763.2, 1)), the leader is credited
+    their escrow and the auction reopens for a sale length from then."""
+    d, a = w.d, w.chain.accounts
+    rent = 254_656_632
+    d.stock.bid_rent(w.asset, rent, 6, sender=a[1], approve=False)
+    late = w.closes + 2 * PERIOD
+    at(w.chain, late)
+    tx = d.stock.transact("settleRental", w.asset, sender=a[9])
+    refused = tx.event("SettlementRefused").args
+    name, args = decode_error(d.stock, refused["reason"])
+    owed = PRINCIPAL + 3 * INTEREST
+    assert (name, args) == ("RentBidDoesNotRepay",
+                            {"rentPerPeriod": rent, "periods": 6, "owed": owed, "periodsLeft": 1})
+    assert owed_at(d, w.asset, late) == owed and periods_left(TERM, w.start, late) == 1
+    assert d.stock.asset(w.asset).state == AssetState.RENTAL_AUCTION
+    sale = d.stock.sale(w.asset)
+    assert sale.leader is None and sale.closes_at == late + SALE
+    assert d.stock.credits(a[1].address) == rent and d.stock.commitments(a[1].address) == 0
+    assert tx.event("RentalAuctionOpened").args["closesAt"] == late + SALE
+    assert not any(e.name == "RentalStarted" for e in tx.events)

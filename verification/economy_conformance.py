@@ -428,7 +428,9 @@ class Economy:
 #: first period paid from escrow, claims (by a stranger too), rent paid ahead, a stranger paying
 #: rent, bond payments withdrawn and bonds moved, releases as periods begin, an early return with a
 #: refund, rental bids (a non-member's, one that cannot repay, one that repays over its own term
-#: but not over the series' schedule left, an outbid one), the rental settled,
+#: but not over the series' schedule left, counted from the series' settlement, not the rental's,
+#: and one past the schedule's end; an outbid one), a rental settled so late that its bid no longer
+#: repays (credited, reopened), the rental settled,
 #: default and reclaim, the defaulter barred, a rental auction nobody bids in, liquidation reopened
 #: without a bid and bids below and above the reserve, the sale settled, credits withdrawn, income
 #: deposited and payouts claimed, tokens sent in and swept, an undersubscribed auction, calls with
@@ -540,6 +542,17 @@ SCRIPT: list[tuple[str, int, int, dict[str, Any]] | Wait] = [
     ("stock.returnAsset", 0, 0, {"assetId": 4}),
     ("stock.bidRent", 1, 0, {"assetId": 4, "rent": 100, "periods": 5}),  # repays in 5 periods, not in the 3 left
     ("stock.bidRent", 1, 0, {"assetId": 4, "rent": 170, "periods": 5}),  # repays in the 3 left
+    ("wait", SALE),
+    ("stock.settleRental", 0, 0, {"assetId": 4}),
+    # Returned at once: the rental started a period after the series, whose schedule counts, not the rental's.
+    ("stock.returnAsset", 1, 0, {"assetId": 4}),
+    ("stock.bidRent", 2, 0, {"assetId": 4, "rent": 80, "periods": 4}),  # repays in 4 periods, not in the 3 left
+    ("stock.bidRent", 2, 0, {"assetId": 4, "rent": 100, "periods": 4}),
+    # Settled three periods late, past the schedule's end: the bid no longer repays; credited, reopened.
+    ("wait", 3 * PERIOD),
+    ("stock.settleRental", 0, 0, {"assetId": 4}),
+    ("stock.bidRent", 2, 0, {"assetId": 4, "rent": 200, "periods": 4}),  # repays in 2 periods, not in the 1 left
+    ("stock.bidRent", 2, 0, {"assetId": 4, "rent": 700, "periods": 4}),  # repays in one
     ("stock.sweep", 3, 0, {}),
     ("token.transfer", 3, 0, {"target": "stock", "amount": 77}),
     ("token.transfer", 4, 0, {"target": "treasury", "amount": 5}),

@@ -386,7 +386,8 @@ def prove_economics(report: Report) -> None:
 
     _run(report, "P6", "bondholder priority: rent and liquidation proceeds reach members only once the series' "
          "interest and principal are paid; interest before principal; while bonds are outstanding every rental bid "
-         "and rental repays them within its term and no defaulter rents the asset; every rental starts paid", p6)
+         "and rental repays them within its term and the series' schedule left (at the close and when the rental "
+         "starts) and no defaulter rents the asset; every rental starts paid", p6)
 
     def p8() -> tuple[int, float]:
         # After redemption all rent is member income. Over a window with total rent R divided among

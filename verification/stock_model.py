@@ -305,11 +305,20 @@ def periods_left(s: StockState, a: Any, time: Any) -> Any:
     return ite(elapsed < s.periods[a], s.periods[a] - elapsed, con(1))
 
 
-def repays_in_time(s: StockState, a: Any, owed: Any, rent: Any, periods: Any) -> Any:
-    """The re-rental rule: `rent` repays `owed` at the series' rate within `periods` and within
-    the periods left of the series' schedule at the rental auction's close."""
-    left = periods_left(s, a, s.closesAt[a])
+def repays_in_time(s: StockState, a: Any, owed: Any, rent: Any, periods: Any, time: Any = None) -> Any:
+    """The re-rental rule (`_requireRepays` passes): `rent` repays `owed` at the series' rate within
+    `periods` and within the periods left of the series' schedule at `time` (by default the rental
+    auction's close)."""
+    left = periods_left(s, a, s.closesAt[a] if time is None else time)
     return REPAYS(owed, s.clearingRateBps[a], rent, ite(periods < left, periods, left))
+
+
+def require_repays(c: Call, a: Any, owed: Any, rent: Any, periods: Any, time: Any) -> None:
+    """`_requireRepays`: while bonds are outstanding, reverts unless the rule holds at `time`
+    (`_periodsLeft` underflows for a time before the series' settlement)."""
+    s = c.s
+    c.revert_if(z3.And(owed > 0, time < s.debtStart[a]))
+    c.revert_if(z3.And(owed > 0, z3.Not(repays_in_time(s, a, owed, rent, periods, time))))
 
 
 def _owed_at_body() -> Any:
@@ -522,8 +531,7 @@ def _bid_rent(s, caller, value):
     owed, owed_reverts = owed_at(s, a, s.closesAt[a])
     c.revert_if(owed_reverts)
     c.revert_if(z3.And(owed > 0, s.everDefaulted[a][caller]))
-    c.revert_if(z3.And(owed > 0, s.closesAt[a] < s.debtStart[a]))  # `_periodsLeft` underflows
-    c.revert_if(z3.And(owed > 0, z3.Not(repays_in_time(s, a, owed, RENT, PERIODS))))
+    require_repays(c, a, owed, RENT, PERIODS, s.closesAt[a])
 
     def update() -> None:
         outbid(c, a)
@@ -563,6 +571,10 @@ def _settle_rental(s, caller, value):
     none.store("state", a, con(S["Liquidation"]))
     none.store("closesAt", a, NOW + SALE)
     won = c.branch()
+    # `_startWinningRental` checks the bid again against the debt as it stands now.
+    owed_now, owed_now_reverts = owed_at(s, a, NOW)
+    won.revert_if(owed_now_reverts)
+    require_repays(won, a, owed_now, rent, periods, NOW)
     won.sale_escrow(a, lambda: _delete_sale(won, a))
     won.store("state", a, con(S["Rented"]))
     start_paid_rental(won, a, winner, rent, periods)

@@ -168,8 +168,9 @@ def p6_rule(t, s, s2, caller, value, reverts):
 
 
 def rental_repays_rule(t, s, s2, caller, value, reverts):
-    """While bonds are outstanding, a rental bid and the rental it starts repay them within the term,
-    and no member who defaulted on the asset may bid for it (the last defaulter not even once the
+    """While bonds are outstanding, a rental bid and the rental it starts repay them within the term
+    and the series' schedule left (at the close, and for the rental also when it starts), and no
+    member who defaulted on the asset may bid for it (the last defaulter not even once the
     bonds are redeemed, in the next auction)."""
     a = sm.ASSET
     ok = z3.Not(reverts)
@@ -183,10 +184,14 @@ def rental_repays_rule(t, s, s2, caller, value, reverts):
         return z3.Implies(default, s2.everDefaulted[a][s.renter[a]]), None
     if t.name == "returnAsset":  # returning with a period due and unpaid is a default too
         return z3.Implies(z3.And(ok, sm.overdue(s, a)), s2.everDefaulted[a][caller]), None
-    if t.name == "settleRental":
+    if t.name == "settleRental":  # the rental it starts repays as the debt stood at the close and stands now
         started = z3.And(ok, s.state[a] == S["RentalAuction"], s2.state[a] == S["Rented"])
-        return z3.Implies(z3.And(started, owed > 0),
-                          sm.repays_in_time(s, a, owed, s2.rentalRent[a], s2.rentalPeriods[a])), None
+        owed_now, _ = sm.owed_at(s, a, sm.NOW)
+        return z3.And(z3.Implies(z3.And(started, owed > 0),
+                                 sm.repays_in_time(s, a, owed, s2.rentalRent[a], s2.rentalPeriods[a])),
+                      z3.Implies(z3.And(started, owed_now > 0),
+                                 sm.repays_in_time(s, a, owed_now, s2.rentalRent[a], s2.rentalPeriods[a],
+                                                   sm.NOW))), None
     return z3.BoolVal(True), None
 
 
