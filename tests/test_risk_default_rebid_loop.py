@@ -30,6 +30,7 @@ from adversarial import (  # noqa: F401
     DAY, GRACE, PERIOD, SALE, UNIT, World, arts, at, decode_error, deploy, expect_revert, finance,
     least_repaying_rent, module_chain, periods_left, repays,
 )
+from vcengine.keeper import run_once
 from vcengine.stock import AssetState, RentalEnd
 
 RATE = 200
@@ -343,3 +344,15 @@ def test_a_rental_settled_late_is_checked_again_and_reopened_if_it_no_longer_rep
     assert d.stock.credits(a[1].address) == rent and d.stock.commitments(a[1].address) == 0
     assert tx.event("RentalAuctionOpened").args["closesAt"] == late + SALE
     assert not any(e.name == "RentalStarted" for e in tx.events)
+
+
+def test_the_keeper_reports_a_late_settlement_reopened_not_liquidated(w):
+    """The keeper's settleRental line tells the two ways a settlement ends without a rental apart: with no
+    bid the asset goes to liquidation; with a bid that no longer repays (settled late) the auction reopens."""
+    d, a = w.d, w.chain.accounts
+    d.stock.bid_rent(w.asset, 254_656_632, 6, sender=a[1], approve=False)
+    at(w.chain, w.closes + 2 * PERIOD)
+    actions = [x for x in run_once(d.stock, a[9]) if x.action == "settleRental"]
+    assert [(x.asset_id, x.outcome) for x in actions] == [(w.asset, "done")]
+    assert "reopened" in actions[0].detail and "liquidation" not in actions[0].detail
+    assert d.stock.asset(w.asset).state == AssetState.RENTAL_AUCTION

@@ -77,7 +77,12 @@ def run_once(stock: CommonStockClient, sender: LocalAccount, now: int | None = N
                 detail, tx_hash = f"rental of {ended['renter']} ended ({_reason(ended['reason'])})", tx.tx_hash
             elif action == "settleRental":
                 rented = stock.settle_rental(asset_id, sender=sender)
-                detail = f"rented to {stock.rental(asset_id).renter}" if rented else "no bid: offered for liquidation"
+                if rented:
+                    detail = f"rented to {stock.rental(asset_id).renter}"
+                elif stock.asset(asset_id).state == AssetState.LIQUIDATION:
+                    detail = "no bid: offered for liquidation"
+                else:  # the token refused the first period, or the bid no longer repays (settled late)
+                    detail = "settlement refused: the leader is credited back and the rental auction reopened"
                 tx_hash = None
             else:
                 sold = stock.settle_liquidation(asset_id, sender=sender)
