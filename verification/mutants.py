@@ -160,18 +160,18 @@ MUTANTS: list[Mutant] = [
            ("economy_conformance",)),
     Mutant("M40", "P6", "CommonStock.sol", "rent, Math.min(periods, left))) {", "rent, periods)) {",
            "a renter returns early and rebids over a fresh long term: the series never matures",
-           ("economy_conformance",)),
+           ("economy_schedule",)),
     Mutant("M42", "P6", "CommonStock.sol",
            "        (uint256 principal, uint256 interest) = _debtAt(assetId, block.timestamp);\n"
            "        _requireRepays(assetId, principal + interest, rent, periods, block.timestamp);\n", "",
-           "a rental settled late starts on a bid that no longer repays", ("economy_conformance",)),
+           "a rental settled late starts on a bid that no longer repays", ("economy_schedule",)),
     Mutant("M43", "P6", "CommonStock.sol", "uint256 elapsed = (time - _debts[assetId].start) / periodSeconds;",
            "uint256 elapsed = (time - _rentals[assetId].start) / periodSeconds;",
-           "the schedule left restarts with every rental", ("economy_conformance",)),
+           "the schedule left restarts with every rental", ("economy_schedule",)),
     Mutant("M44", "P6", "CommonStock.sol", "return elapsed < term ? term - elapsed : 1;",
            "return elapsed < term ? term - elapsed : 0;",
            "past the schedule's end no rental bid can repay: the asset can only be liquidated",
-           ("economy_conformance",)),
+           ("economy_schedule",)),
 ]
 
 
@@ -256,6 +256,15 @@ def _check(m: Mutant, artifacts: Any) -> MutantResult:
 
             try:
                 run_economy_conformance(0, 0, artifacts=artifacts)
+            except Divergence as exc:
+                return MutantResult(m, check, str(exc))
+            except Exception as exc:  # a mutant may break deployment itself
+                return MutantResult(m, check, f"{type(exc).__name__}: {exc}")
+        elif check == "economy_schedule":  # the re-rental schedule's branches alone, on a fresh commune
+            from verification.economy_conformance import run_economy_conformance, schedule_opening
+
+            try:
+                run_economy_conformance(0, 0, artifacts=artifacts, opening=schedule_opening(1))
             except Divergence as exc:
                 return MutantResult(m, check, str(exc))
             except Exception as exc:  # a mutant may break deployment itself
