@@ -4,9 +4,12 @@ For each mutant the layer copies `contracts/`, applies the edit, compiles the mu
 (cached by content hash like every build; without the optimizer, which preserves behaviour and
 halves the compile, on an embedded chain without the EIP-170 size limit), deploys them on a fresh
 embedded chain and runs the
-checks that should catch it: conformance against the membership model for `Commune`, and
-property probes (short scenarios asserting the property on chain) for the economic contracts.
-A mutant survives when every check passes; the suite fails if any survives.
+checks that should catch it: conformance against the membership model for `Commune`
+(`conformance`); conformance of the economic contracts against their models, from the scripted
+opening (`economy_conformance`) or from its re-rental schedule part alone on a fresh commune
+(`economy_schedule`, for mutants only those branches can catch); and property probes (short
+scenarios asserting the property on chain). A mutant survives when every check passes; the suite
+fails if any survives.
 """
 
 from __future__ import annotations
