@@ -230,7 +230,7 @@ class CommonStockClient(ContractClient):
         if commune.is_member(vendor):
             raise InputError(f"vendor {vendor} is a member of the commune: the vendor must be an outsider")
         own = {self.address.lower(): "common stock", commune.address.lower(): "membership",
-               str(self.call("treasury")).lower(): "treasury"}
+               str(self.treasury()).lower(): "treasury"}
         if vendor.lower() in own:
             raise InputError(f"vendor {vendor} is the commune's own {own[vendor.lower()]} contract: "
                              "it could never withdraw the price")

@@ -165,7 +165,8 @@ class Economy:
     def _contract_address(self, target: str, asset: int | None) -> str:
         if target == "series":
             return self.series[asset][0].address
-        return {"stock": self.d.stock.address, "treasury": self.d.treasury.address}[target]
+        return {"stock": self.d.stock.address, "treasury": self.d.treasury.address,
+                "commune": self.d.commune.address}[target]
 
     def _stray(self, target: str, asset: int | None, amount: int) -> None:
         model = {"stock": self.stock, "treasury": self.treasury}.get(target) or self.series[asset][1]
@@ -177,8 +178,7 @@ class Economy:
         if vendor is None:
             return "0x" + "00" * 20
         if isinstance(vendor, str):
-            return {"stock": self.d.stock.address, "treasury": self.d.treasury.address,
-                    "commune": self.d.commune.address}[vendor]
+            return self._contract_address(vendor, None)
         return self.addresses[vendor]
 
     def _chain_args(self, fn: str, args: dict[str, Any]) -> list[Any]:

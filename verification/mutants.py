@@ -254,20 +254,13 @@ def _check(m: Mutant, artifacts: Any) -> MutantResult:
     from verification.conformance import Divergence, run_conformance
 
     for check in m.checks:
-        if check == "economy_conformance":
-            from verification.economy_conformance import run_economy_conformance
-
-            try:
-                run_economy_conformance(0, 0, artifacts=artifacts)
-            except Divergence as exc:
-                return MutantResult(m, check, str(exc))
-            except Exception as exc:  # a mutant may break deployment itself
-                return MutantResult(m, check, f"{type(exc).__name__}: {exc}")
-        elif check == "economy_schedule":  # the re-rental schedule's branches alone, on a fresh commune
+        if check in ("economy_conformance", "economy_schedule"):
             from verification.economy_conformance import run_economy_conformance, schedule_opening
 
+            # economy_schedule: the re-rental schedule's branches alone, on a fresh commune
+            opening = schedule_opening(1) if check == "economy_schedule" else None
             try:
-                run_economy_conformance(0, 0, artifacts=artifacts, opening=schedule_opening(1))
+                run_economy_conformance(0, 0, artifacts=artifacts, opening=opening)
             except Divergence as exc:
                 return MutantResult(m, check, str(exc))
             except Exception as exc:  # a mutant may break deployment itself
