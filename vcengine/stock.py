@@ -153,6 +153,18 @@ class SettleResult:
 
 
 @dataclass(frozen=True)
+class RentalSettleResult:
+    """A settled rental auction: ``outcome`` is ``rented``, ``liquidation`` or ``reopened``."""
+
+    outcome: str
+    tx: TxResult
+
+    @property
+    def rented(self) -> bool:
+        return self.outcome == "rented"
+
+
+@dataclass(frozen=True)
 class ClaimResult:
     bonds: int
     refund: int
@@ -316,10 +328,19 @@ class CommonStockClient(ContractClient):
         return self.call("repaymentPeriodsLeft", asset_id)
 
     def settle_rental(self, asset_id: int, sender: LocalAccount) -> bool:
-        """Settle a rental auction after its close: True if rented, False if it went to liquidation."""
+        """Settle a rental auction after its close: True if rented, False otherwise (see
+        :meth:`settle_rental_tx` for the outcome and the transaction)."""
+        return self.settle_rental_tx(asset_id, sender).rented
+
+    def settle_rental_tx(self, asset_id: int, sender: LocalAccount) -> RentalSettleResult:
+        """Settle a rental auction after its close: rented, offered for liquidation (no bid), or
+        reopened (the settlement was refused: the leader is credited back)."""
         require_int(asset_id, "asset id", 1)
         tx = self.transact("settleRental", asset_id, sender=sender)
-        return any(e.name == "RentalStarted" for e in tx.events)
+        names = {e.name for e in tx.events}
+        outcome = ("rented" if "RentalStarted" in names else "liquidation" if "LiquidationOpened" in names
+                   else "reopened")
+        return RentalSettleResult(outcome, tx)
 
     def treasury(self) -> str:
         return self.call("treasury")

@@ -24,6 +24,7 @@ from web3._utils.events import get_event_data
 from vcengine.chains import Chain
 from vcengine.client import InputError, TxResult
 from vcengine.compiler import CompileResult, load_artifacts
+from vcengine.display import Display
 from vcengine.networks import Network, get_network, open_chain
 from vcengine.units import format_amount, parse_amount
 
@@ -54,11 +55,45 @@ def commune_option(fn: Callable[..., Any]) -> Callable[..., Any]:
                         help="The commune's membership contract (default: deployments/NETWORK.json).")(fn)
 
 
+def _remember_yes(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta["vc_yes"] = True
+    return value
+
+
+#: ``--yes``: confirm irreversible or costly actions without a prompt (stored in the click context,
+#: read by :func:`confirm`, so commands need no parameter for it).
+yes_option = click.option("--yes", "-y", is_flag=True, expose_value=False, callback=_remember_yes,
+                          help="Confirm irreversible or costly actions without asking (needed without a terminal).")
+
+
+def confirmed_by_flag() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.find_root().meta.get("vc_yes")) or bool(ctx and ctx.meta.get("vc_yes"))
+
+
+def confirm(question: str) -> None:
+    """Ask ``question`` (yes/no) before an irreversible or costly action; ``--yes`` answers it.
+
+    Without a terminal and without ``--yes`` the action is refused (InputError, exit 2): a script
+    must say so explicitly. Declining is refused the same way. Nothing has been sent either way.
+    """
+    if confirmed_by_flag():
+        return
+    import sys
+
+    if not sys.stdin.isatty():
+        raise InputError(f"{question.rstrip('?')}: this cannot be undone or costs real funds; "
+                         "pass --yes to confirm (there is no terminal to ask)")
+    if not click.confirm(question, default=False, err=True):
+        raise InputError("not confirmed: nothing was sent")
+
+
 def actor_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """--network, --account/--account-index/--password-file, --commune and --json, for commands that send."""
+    """--network, --account/--account-index/--password-file, --commune, --yes and --json, for commands that send."""
     from vcengine.cli import json_option
 
-    return network_option(account_options(commune_option(json_option(fn))))
+    return network_option(account_options(commune_option(yes_option(json_option(fn)))))
 
 
 def reader_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -80,6 +115,9 @@ class Session:
     _artifacts: CompileResult | None = None
     _deployment: Any = None
     _commune_address: str | None = None
+    _decimals: int | None = None
+    _symbol: str | None = None
+    _display: Display | None = None
 
     @classmethod
     def start(cls, network_name: str, as_json: bool, commune_address: str | None = None) -> Session:
@@ -111,7 +149,49 @@ class Session:
 
     @property
     def decimals(self) -> int:
-        return self.deployment.token.decimals()
+        if self._decimals is None:
+            self._decimals = self.deployment.token.decimals()
+        return self._decimals
+
+    @property
+    def display(self) -> Display:
+        """The formatter of this command's output (vcengine.display): the token's decimals and
+        symbol once the deployment is open, the chain's clock, and the names of known addresses."""
+        if self._display is None:
+            self._display = Display(names=self._known_names())
+        d = self._display
+        if d.decimals is None and self._deployment is not None:
+            d.decimals, d.symbol = self.decimals, self.symbol
+            dep = self._deployment
+            d.add_names({dep.commune.address: "Commune", dep.treasury.address: "Treasury",
+                         dep.stock.address: "CommonStock", dep.token.address: f"token {d.symbol}"}, overwrite=True)
+        if self._chain is not None:
+            d.now = self._chain.now()
+        return d
+
+    @property
+    def symbol(self) -> str:
+        if self._symbol is None:
+            self._symbol = self.deployment.token.symbol()
+        return self._symbol
+
+    def _known_names(self) -> dict[str, str]:
+        """Keystore account names, and test account indices on local networks."""
+        names: dict[str, str] = {}
+        if self.network.has_test_accounts:
+            from vcengine.chains import ANVIL_ADDRESSES
+
+            addresses = ANVIL_ADDRESSES
+            if self.network.kind == "tester":
+                addresses = tuple(a.address for a in self.chain.accounts)
+            names.update({a.lower(): f"account {i}" for i, a in enumerate(addresses)})
+        try:
+            from vcengine.accounts import list_accounts
+
+            names.update({address.lower(): name for name, address, _ in list_accounts()})
+        except Exception:  # an unreadable keystore folder must not stop a command from printing
+            pass
+        return names
 
     def say(self, text: str) -> None:
         self.console.print(text)
