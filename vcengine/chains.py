@@ -20,7 +20,8 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,32 @@ class Chain:
     _chain_id: int | None = field(default=None, repr=False)
     #: Extra fields for eth_call (the embedded chain is much faster with ``from`` and ``gas`` given).
     call_defaults: dict[str, Any] = field(default_factory=dict)
+    #: Told of every transaction sent, waited for and mined (the command line's session); None: silent.
+    observer: Any = field(default=None, repr=False)
+    #: How a call that needs an allowance first is simulated before anything is sent:
+    #: ``snapshot`` (approve and call for real between a snapshot and its revert: only on a chain
+    #: this process alone uses), ``override`` (eth_call/eth_estimateGas with the allowance slot
+    #: overridden) or ``views`` (the call's preconditions read through view calls).
+    #: ``VC_SIMULATION`` overrides it.
+    default_simulation: str = field(default="override", repr=False)
+
+    @property
+    def simulation(self) -> str:
+        chosen = os.environ.get("VC_SIMULATION") or self.default_simulation
+        if chosen not in ("snapshot", "override", "views"):
+            raise ChainError(f"VC_SIMULATION must be snapshot, override or views, got {chosen!r}")
+        if chosen == "snapshot" and type(self).snapshot is Chain.snapshot:
+            return "override"
+        return chosen
+
+    @contextmanager
+    def muted(self) -> Iterator[None]:
+        """No observer inside (transactions of a simulation that is reverted are not the command's)."""
+        observer, self.observer = self.observer, None
+        try:
+            yield
+        finally:
+            self.observer = observer
 
     @property
     def chain_id(self) -> int:
@@ -119,6 +146,10 @@ class Chain:
         its RPC error, and one that ignores it runs the call on the real state.
         """
         return bytes(self.w3.eth.call({**self.call_defaults, **tx}, "latest", overrides, ccip_read_enabled=False))
+
+    def estimate_with_overrides(self, tx: dict[str, Any], overrides: dict[str, Any]) -> int:
+        """``eth_estimateGas`` of ``tx`` under the state ``overrides`` (see :meth:`call_with_overrides`)."""
+        return int(self.w3.eth.estimate_gas(tx, "latest", overrides))
 
     def close(self) -> None:
         """Release the chain (stops a node this process started)."""
@@ -174,12 +205,17 @@ def _one_shot_gas_estimator(state: Any, transaction: Any) -> int:
 
     The estimate is the gas the run consumed before refunds plus the intrinsic gas, with 1/63
     added for the gas each call must leave behind (EIP-150), so the transaction cannot run out.
+    As on geth and anvil, the estimate does not depend on the sender's ETH: within the run's
+    snapshot the sender is given enough to pay for it (whether it can pay is the client's check).
     """
     from eth.vm.spoof import SpoofTransaction
 
     spoof = SpoofTransaction(transaction, gas=state.gas_limit, gas_price=0)
     snapshot = state.snapshot()
     try:
+        needed = state.gas_limit * state.get_gas_price(spoof) + transaction.value
+        if state.get_balance(transaction.sender) < needed:
+            state.set_balance(transaction.sender, needed)
         computation = state.apply_transaction(spoof)
         if computation.is_error:
             raise computation.error
@@ -210,6 +246,7 @@ class TesterChain(Chain):
         keys = [Account.from_key(k.to_bytes()) for k in backend.account_keys]
         super().__init__("tester", w3, keys)
         self.call_defaults = {"from": keys[0].address, "gas": 30_000_000}
+        self.default_simulation = "snapshot"  # this process alone uses the embedded chain
 
     def advance_time(self, seconds: int) -> int:
         # time_travel(t) leaves the latest block at t - 1 (the next one is mined at t).
@@ -227,6 +264,16 @@ class TesterChain(Chain):
         """The same on the embedded chain: eth-tester has no state overrides, so the call runs in a
         py-evm state of the latest block into which the code and storage are written, between a
         snapshot and its revert. That state is never persisted; the chain keeps no trace."""
+        return bytes(self._apply_with_overrides(tx, overrides)[0].output)
+
+    def estimate_with_overrides(self, tx: dict[str, Any], overrides: dict[str, Any]) -> int:
+        """Gas of ``tx`` under ``overrides``, estimated as the embedded chain estimates (one run at
+        the block gas limit, plus the intrinsic gas and the 1/63 each call keeps back)."""
+        computation, intrinsic = self._apply_with_overrides({**tx, "gas": 30_000_000}, overrides)
+        used = computation.get_gas_used()
+        return intrinsic + used + used // 63 + 2_300
+
+    def _apply_with_overrides(self, tx: dict[str, Any], overrides: dict[str, Any]) -> tuple[Any, int]:
         from eth.exceptions import Revert
         from eth.vm.spoof import SpoofTransaction
         from eth_tester.backends.pyevm.main import _get_vm_for_block_number
@@ -265,7 +312,7 @@ class TesterChain(Chain):
                 data = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
                 raise TransactionFailed("0x" + data.hex())
             raise TransactionFailed(f"{type(error).__name__}: {error}")
-        return bytes(computation.output)
+        return computation, unsigned.intrinsic_gas
 
 
 def anvil_binary() -> Path:
@@ -377,6 +424,7 @@ class AnvilChain(Chain):
                 raise ChainError(f"anvil did not answer on {self.url} within {startup_timeout:.0f} s")
             time.sleep(0.05)
         super().__init__("anvil", w3, local_accounts(accounts))
+        self.default_simulation = "snapshot"  # a node this process started and alone uses
 
     def advance_time(self, seconds: int) -> int:
         self.w3.provider.make_request("evm_increaseTime", [max(1, seconds)])

@@ -45,9 +45,12 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
         def fail(status: int, kind: str, message: str, extra: dict[str, Any] | None = None) -> None:
             if as_json:
-                emit_json({"ok": False, "kind": kind, "error": message, **(extra or {})})
+                emit_json({"ok": False, "kind": kind, "error": message, **_session_txs(), **(extra or {})})
             sys.exit(status)
 
+        from vcengine.commands import common
+
+        common.CURRENT = None  # a session of an earlier command in this process is not this one's
         try:
             return fn(*args, **kwargs)
         except InputError as exc:
@@ -55,10 +58,11 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             fail(2, "bad_input", str(exc))
         except ContractReverted as exc:
             why = explain_error(exc.name)
-            err.print(f"[red]refused:[/] {escape(str(exc))}" + (f"\n  {escape(why)}" if why else ""))
-            fail(1, "reverted", str(exc), {"revert": {"contract": exc.contract, "function": exc.function,
-                                                      "name": exc.name, "args": exc.args_dict, "why": why,
-                                                      "tx_hash": exc.tx_hash}})
+            shown, args = _shown_revert(exc)
+            err.print(f"[red]refused:[/] {escape(shown)}" + (f"\n  {escape(why)}" if why else ""))
+            fail(1, "reverted", shown, {"revert": {"contract": exc.contract, "function": exc.function,
+                                                   "name": exc.name, "args": args, "why": why,
+                                                   "tx_hash": exc.tx_hash}})
         except (ChainError, CompilerNotFound) as exc:
             err.print(f"[red]error:[/] {escape(str(exc))}")
             fail(2, "chain", str(exc))
@@ -66,11 +70,73 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             err.print(f"[red]compile error:[/]\n" + escape("\n".join(exc.messages)))
             fail(1, "compile", "\n".join(exc.messages))
         except (ConnectionError, RequestException) as exc:  # the node went away mid-command
-            message = f"lost the connection to the node: {exc}. Nothing more was sent; check it with `vc node status`"
+            message = (f"lost the connection to the node ({_plain_connection_error(exc)}). Nothing more was sent"
+                       + _pending_note() + "; check the node with `vc node status`")
             err.print(f"[red]error:[/] {escape(message)}")
-            fail(2, "chain", message)
+            fail(2, "chain", message, _session_txs())
+        except (KeyboardInterrupt, click.Abort):
+            report = _session_txs()
+            pending = report.get("pending", [])
+            lines = ["interrupted"]
+            for p in pending:
+                lines.append(f"  sent and still pending: {p['action']} {p['hash']} (it may still be mined: "
+                             f"`vc tx {p['hash']}`)")
+            for t in report.get("transactions", []):
+                lines.append(f"  mined: {t['action']} {t['hash']} (block {t['block']})")
+            if len(lines) == 1:
+                lines.append("  nothing was sent")
+            err.print(escape("\n".join(lines)))
+            fail(130, "interrupted", "interrupted", report)
+        finally:
+            session = common.CURRENT
+            if session is not None and session._chain is not None and session._chain.observer is session:
+                session._chain.observer = None  # the embedded chain outlives the command in this process
 
     return wrapper
+
+
+def _shown_revert(exc: ContractReverted) -> tuple[str, dict[str, Any]]:
+    """The revert as people read it (amounts, times, enum names, named addresses) and its --json args."""
+    from vcengine.commands import common
+    from vcengine.display import Display
+
+    session = common.CURRENT
+    display = Display()
+    try:
+        if session is not None:
+            display = session.display
+    except Exception:  # formatting must never hide the error itself
+        pass
+    if not exc.name and not exc.args_dict:
+        return str(exc), {}
+    where = f" in transaction {exc.tx_hash}" if exc.tx_hash else ""
+    shown = f"{exc.contract}.{exc.function} reverted{where}: {exc.name}({display.args(exc.name, exc.args_dict)})"
+    return shown, display.json_args(exc.name, exc.args_dict)
+
+
+def _session_txs() -> dict[str, Any]:
+    from vcengine.commands import common
+
+    session = common.CURRENT
+    return session.interrupted() if session is not None else {}
+
+
+def _pending_note() -> str:
+    pending = _session_txs().get("pending", [])
+    if not pending:
+        return ""
+    return "; sent and not yet known to be mined: " + ", ".join(f"{p['action']} {p['hash']}" for p in pending)
+
+
+def _plain_connection_error(exc: BaseException) -> str:
+    """'connection refused' or 'timed out' rather than urllib3's object dump."""
+    text = str(exc)
+    for needle, plain in (("Connection refused", "connection refused"), ("timed out", "timed out"),
+                          ("Name or service not known", "unknown host"), ("Connection reset", "connection reset"),
+                          ("RemoteDisconnected", "the node closed the connection")):
+        if needle in text:
+            return plain
+    return type(exc).__name__
 
 
 def explain_error(name: str) -> str:
@@ -141,9 +207,13 @@ class LazyGroup(click.Group):
                 emit_json({"ok": False, "kind": "bad_input" if exc.exit_code == 2 else "error",
                            "error": exc.format_message()})
             sys.exit(exc.exit_code)
-        except click.Abort:
+        except click.Abort as exc:
             click.echo("Aborted!", err=True)
-            sys.exit(1)
+            interrupted = isinstance(exc.__context__, KeyboardInterrupt) or isinstance(exc.__cause__, KeyboardInterrupt)
+            if "--json" in argv:
+                emit_json({"ok": False, "kind": "interrupted" if interrupted else "bad_input",
+                           "error": "interrupted" if interrupted else "no answer to a prompt (end of input)"})
+            sys.exit(130 if interrupted else 2)
         sys.exit(result if isinstance(result, int) else 0)  # an Exit (e.g. after --help) returns its code
 
 

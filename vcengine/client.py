@@ -240,6 +240,22 @@ class ContractClient:
         receipt = _send(self.chain, call, sender, value, self.errors, self.CONTRACT, function, gas)
         return _result(receipt, self.decode_events(receipt))
 
+    def estimate(self, function: str, *args: Any, sender: str, value: int = 0,
+                 overrides: dict[str, Any] | None = None) -> int:
+        """Gas ``function(*args)`` would use from ``sender`` (optionally under eth_call state
+        ``overrides``); a revert raises ContractReverted. Nothing is sent."""
+        tx = {"from": sender, "to": self.address, "value": value,
+              "data": self.contract.encode_abi(function, args=list(args))}
+        try:
+            if overrides:
+                return self.chain.estimate_with_overrides(tx, overrides)
+            return self.chain.w3.eth.estimate_gas(tx)
+        except Exception as exc:
+            data = revert_data(exc)
+            if data is None:
+                raise
+            raise ContractReverted(self.CONTRACT, function, self.errors.decode(data), data) from None
+
     def send_value(self, sender: LocalAccount, value: int) -> TxResult:
         """Send plain ETH to the contract (refused by every commune contract)."""
         tx = {"to": self.address, "value": value}
@@ -260,6 +276,43 @@ class ContractClient:
         return events
 
 
+class InsufficientFunds(InputError):
+    """The signer cannot pay for the gas (and value) of what a command would send; nothing was sent."""
+
+
+#: Seconds a sent transaction may wait for its receipt (``VC_TX_TIMEOUT`` overrides).
+RECEIPT_TIMEOUT = 300.0
+
+
+def gas_price_ceiling(w3: Any) -> int:
+    """The most a unit of gas may cost in the transactions this client builds (``maxFeePerGas``)."""
+    return _fees(w3)["maxFeePerGas"]
+
+
+def require_gas_funds(chain: Chain, sender: str, gas: Sequence[int], value: int = 0, what: str = "this command") -> int:
+    """Raise InsufficientFunds unless ``sender`` can pay ``sum(gas)`` at the fee ceiling plus ``value``.
+
+    The node refuses a transaction whose ``gas × maxFeePerGas + value`` exceeds the balance; this
+    is the same test made before anything is signed, for every transaction of a command at once.
+    Returns the most the command may cost, in wei.
+    """
+    price = gas_price_ceiling(chain.w3)
+    cost = sum(gas) * price + value
+    balance = chain.w3.eth.get_balance(sender)
+    if balance < cost:
+        raise InsufficientFunds(
+            f"account {sender} holds {_ether(balance)} ETH, less than the {_ether(cost)} ETH {what} may cost "
+            f"({sum(gas):,} gas at up to {price / 1e9:.3g} gwei" + (f", plus {_ether(value)} ETH sent" if value else "")
+            + "): nothing was sent" + ("; fund it with `vc faucet --eth 1 --to ADDRESS`" if chain.is_local else ""))
+    return cost
+
+
+def _ether(wei: int) -> str:
+    from vcengine.units import format_amount
+
+    return format_amount(wei, 18, grouping=True)
+
+
 def _send(
     chain: Chain,
     call: Any,
@@ -270,7 +323,12 @@ def _send(
     function: str,
     gas: int | None = None,
 ) -> Mapping[str, Any]:
-    """Estimate, sign, send and wait. Raises ContractReverted before sending when the call would revert."""
+    """Estimate, check the signer's ETH, sign, send and wait. Raises ContractReverted before sending
+    when the call would revert, and InsufficientFunds when the signer cannot pay the gas.
+
+    The chain's observer (the command line's session) hears of the transaction the moment it is
+    sent, waits with it for the receipt (a progress indicator), and hears when it is mined.
+    """
     w3 = chain.w3
     params: dict[str, Any] = {"from": sender.address, "value": value, "chainId": chain.chain_id}
     if gas is None:
@@ -283,24 +341,58 @@ def _send(
             raise ContractReverted(contract, function, errors.decode(data), data) from None
         gas = int(estimate * GAS_MARGIN) + 10_000
     params["gas"] = gas
+    params.update(_fees(w3))
+    require_gas_funds(chain, sender.address, [gas], value, f"{contract}.{function}")
+    observer = chain.observer
+    if observer is not None:
+        observer.before_send(contract, function, gas * params["maxFeePerGas"] + value)
     params["nonce"] = chain.next_nonce(sender.address)
-    if isinstance(call, dict):
-        tx = {**call, **params}
-        fees = _fees(w3)
-        tx.update(fees)
-    else:
-        tx = call.build_transaction(params)
+    tx = {**call, **params} if isinstance(call, dict) else call.build_transaction(params)
     signed = sender.sign_transaction(tx)
     try:
-        tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+        raw_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
     except Exception:
         chain.forget_nonce(sender.address)
         raise
-    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+    tx_hash = "0x" + bytes(raw_hash).hex()
+    if observer is not None:
+        observer.sent(contract, function, tx_hash)
+    receipt = _wait(chain, tx_hash, observer)
+    if observer is not None:
+        observer.mined(contract, function, receipt)
     if receipt["status"] != 1:
         data = _replay_revert(w3, tx, receipt["blockNumber"])
-        raise ContractReverted(contract, function, errors.decode(data), data, "0x" + bytes(tx_hash).hex())
+        raise ContractReverted(contract, function, errors.decode(data), data, tx_hash)
     return receipt
+
+
+def _wait(chain: Chain, tx_hash: str, observer: Any) -> Mapping[str, Any]:
+    """Poll for the receipt of ``tx_hash`` (the observer shows the wait); ChainError after the timeout."""
+    import os
+    import time
+
+    from web3.exceptions import TransactionNotFound
+
+    from vcengine.chains import ChainError
+
+    timeout = float(os.environ.get("VC_TX_TIMEOUT") or RECEIPT_TIMEOUT)
+    started = time.monotonic()
+    delay = 0.05
+    while True:
+        try:
+            receipt = chain.w3.eth.get_transaction_receipt(tx_hash)
+            if receipt is not None:
+                return receipt
+        except TransactionNotFound:
+            pass
+        waited = time.monotonic() - started
+        if waited > timeout:
+            raise ChainError(f"transaction {tx_hash} was sent but not mined within {timeout:.0f} s; it may still be "
+                             f"mined: look it up with `vc tx {tx_hash}`")
+        if observer is not None:
+            observer.waiting(tx_hash, waited)
+        time.sleep(delay)
+        delay = min(delay * 1.5, 1.0)
 
 
 def _fees(w3: Any) -> dict[str, int]:

@@ -18,6 +18,7 @@ from enum import IntEnum
 from eth_account.signers.local import LocalAccount
 
 from vcengine.client import ContractClient, InputError, TxResult, require_address, require_int
+from vcengine.preflight import pay_and_call
 from vcengine.token import BondSeriesClient, ERC20Client
 
 UINT128_MAX = 2**128 - 1
@@ -249,9 +250,8 @@ class CommonStockClient(ContractClient):
         latest = self.chain.now() + 1 + self.call("MAX_DURATION_SECONDS")
         if closes_at > latest:
             raise InputError(f"the auction must close within 100 years (by {latest}), got {closes_at}")
-        if approve:
-            self.token().ensure_allowance(self.address, rent_per_period, sender)
-        tx = self.transact("requestAsset", description, price, vendor, rent_per_period, periods, closes_at, sender=sender)
+        tx = self._pulling(approve, rent_per_period, "requestAsset",
+                           (description, price, vendor, rent_per_period, periods, closes_at), sender)
         return RequestResult(tx.event("AssetRequested").args["assetId"], tx)
 
     def bid(self, asset_id: int, amount: int, rate_bps: int, sender: LocalAccount, approve: bool = True) -> BidResult:
@@ -259,8 +259,11 @@ class CommonStockClient(ContractClient):
         require_int(asset_id, "asset id", 1)
         require_int(amount, "bid amount", 1, UINT128_MAX)
         require_int(rate_bps, "rate (basis points per period)", 0, 2**16 - 1)
-        approval = self.token().ensure_allowance(self.address, amount, sender) if approve else None
-        tx = self.transact("bid", asset_id, amount, rate_bps, sender=sender)
+        if approve:
+            paid = pay_and_call(self, self.token(), amount, "bid", (asset_id, amount, rate_bps), sender)
+            approval, tx = paid.approval, paid.tx
+        else:
+            approval, tx = None, self.transact("bid", asset_id, amount, rate_bps, sender=sender)
         return BidResult(tx.event("BidPlaced").args["bidId"], tx, approval)
 
     def settle(self, asset_id: int, sender: LocalAccount) -> SettleResult:
@@ -293,10 +296,8 @@ class CommonStockClient(ContractClient):
         """Pay ``periods`` periods of rent ahead for ``asset_id``; approves the amount first if needed."""
         require_int(asset_id, "asset id", 1)
         require_int(periods, "periods", 1, 2**32 - 1)
-        if approve:
-            amount = periods * self.rental(asset_id).rent_per_period
-            self.token().ensure_allowance(self.address, amount, sender)
-        tx = self.transact("payRent", asset_id, periods, sender=sender)
+        amount = periods * self.rental(asset_id).rent_per_period
+        tx = self._pulling(approve, amount, "payRent", (asset_id, periods), sender)
         args = tx.event("RentPaid").args
         redeemed = any(e.name == "SeriesRedeemed" for e in tx.events)
         return RentResult(args["amount"], args["toBonds"], args["toMembers"], redeemed, tx)
@@ -317,9 +318,7 @@ class CommonStockClient(ContractClient):
         require_int(asset_id, "asset id", 1)
         require_int(rent_per_period, "rent per period", 1, UINT128_MAX)
         require_int(periods, "term in periods", 1, MAX_PERIODS)
-        if approve:
-            self.token().ensure_allowance(self.address, rent_per_period, sender)
-        return self.transact("bidRent", asset_id, rent_per_period, periods, sender=sender)
+        return self._pulling(approve, rent_per_period, "bidRent", (asset_id, rent_per_period, periods), sender)
 
     def repayment_periods_left(self, asset_id: int) -> int:
         """While the asset's rental auction is open: the series' schedule left at its close (at
@@ -345,13 +344,18 @@ class CommonStockClient(ContractClient):
     def treasury(self) -> str:
         return self.call("treasury")
 
+    def _pulling(self, approve: bool, amount: int, function: str, args: tuple, sender: LocalAccount) -> TxResult:
+        """Send a call that pulls ``amount`` tokens from ``sender``: with ``approve``, simulated with the
+        allowance it will have first and approved exactly (vcengine.preflight); else sent as it is."""
+        if not approve:
+            return self.transact(function, *args, sender=sender)
+        return pay_and_call(self, self.token(), amount, function, args, sender).tx
+
     def bid_liquidation(self, asset_id: int, amount: int, sender: LocalAccount, approve: bool = True) -> TxResult:
         """Bid ``amount`` in a liquidation sale (anyone); escrows it."""
         require_int(asset_id, "asset id", 1)
         require_int(amount, "liquidation bid", 1, UINT128_MAX)
-        if approve:
-            self.token().ensure_allowance(self.address, amount, sender)
-        return self.transact("bidLiquidation", asset_id, amount, sender=sender)
+        return self._pulling(approve, amount, "bidLiquidation", (asset_id, amount), sender)
 
     def settle_liquidation(self, asset_id: int, sender: LocalAccount) -> LiquidationResult:
         """Settle a liquidation sale after its close (sold, or reopened when nobody bid)."""

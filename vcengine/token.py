@@ -44,7 +44,9 @@ class ERC20Client(ContractClient):
         return self.transact("transfer", require_address(to, "recipient"), amount, sender=sender)
 
     def ensure_allowance(self, spender: str, amount: int, sender: LocalAccount) -> TxResult | None:
-        """Approve ``spender`` for ``amount`` if the current allowance is lower; returns the approval."""
+        """Approve ``spender`` for exactly ``amount`` if the current allowance is lower; returns the
+        approval. (Calls that pull tokens go through :func:`vcengine.preflight.pay_and_call`, which
+        also simulates the call first.)"""
         if self.allowance(sender.address, spender) >= amount:
             return None
         return self.approve(spender, amount, sender)

@@ -241,9 +241,10 @@ def _check_overrides(chain: Chain, probe: str, code: str) -> None:
         )
 
 
-def _balance_with(chain: Chain, token: str, holder: str, overrides: dict[str, Any]) -> int | None:
-    """``balanceOf(holder)`` under ``overrides``, or None if it reverts or returns no number."""
-    tx = {"to": token, "data": "0x" + (_BALANCE_OF + abi_encode(["address"], [holder])).hex(), "gas": PROBE_GAS}
+def read_uint(chain: Chain, contract: str, data: bytes, overrides: dict[str, Any]) -> int | None:
+    """The first word ``contract`` returns for calldata ``data`` under ``overrides`` (None: it
+    reverts or returns nothing)."""
+    tx = {"to": contract, "data": "0x" + data.hex(), "gas": PROBE_GAS}
     try:
         if overrides:
             out = chain.call_with_overrides(tx, overrides)
@@ -256,14 +257,15 @@ def _balance_with(chain: Chain, token: str, holder: str, overrides: dict[str, An
     return int.from_bytes(out[:32], "big") if len(out) >= 32 else None
 
 
-def _access_list_slots(chain: Chain, token: str, holder: str) -> list[tuple[str, int]]:
-    """The storage slots ``balanceOf(holder)`` reads, from eth_createAccessList ([] if the node has none)."""
-    tx = {**chain.call_defaults, "to": token, "data": "0x" + (_BALANCE_OF + abi_encode(["address"], [holder])).hex()}
+def access_list_slots(chain: Chain, contract: str, data: bytes) -> list[tuple[str, int]]:
+    """The storage slots the call ``data`` to ``contract`` reads, from eth_createAccessList
+    (``contract``'s own first; [] if the node has no eth_createAccessList)."""
+    tx = {**chain.call_defaults, "to": contract, "data": "0x" + data.hex()}
     try:
         result = chain.w3.eth.create_access_list(tx, "latest")
     except Exception:  # the node has no eth_createAccessList (eth-tester, some providers): guess the layouts
         return []
-    entries = sorted(result["accessList"], key=lambda e: to_checksum_address(e["address"]) != token)  # token first
+    entries = sorted(result["accessList"], key=lambda e: to_checksum_address(e["address"]) != contract)
     return [(to_checksum_address(e["address"]), int.from_bytes(bytes(k), "big") if not isinstance(k, str) else int(k, 16))
             for e in entries for k in e["storageKeys"]]
 
@@ -279,37 +281,66 @@ def _mapping_slots(token: str, holder: str) -> list[tuple[str, int, str]]:
     return out
 
 
-def _find_balance_slot(chain: Chain, token: str, holder: str, target: int) -> BalanceSlot:
-    """A storage slot that, overridden, gives ``holder`` a balance of at least ``target`` (checked by balanceOf)."""
-    baseline = _balance_with(chain, token, holder, {})
+def nested_mapping_slots(token: str, outer: str, inner: str) -> list[tuple[str, int, str]]:
+    """Where ``mapping(address => mapping(address => uint256))`` at slot 0..63 keeps
+    ``[outer][inner]`` (an ERC-20's allowances): Solidity's and Vyper's layout."""
+    a, b = abi_encode(["address"], [outer]), abi_encode(["address"], [inner])
+    out = []
+    for n in range(MAPPING_SLOTS):
+        slot = n.to_bytes(32, "big")
+        out.append((token, int.from_bytes(keccak(b + keccak(a + slot)), "big"), f"Solidity mapping at slot {n}"))
+        out.append((token, int.from_bytes(keccak(keccak(slot + a) + b), "big"), f"Vyper mapping at slot {n}"))
+    return out
+
+
+def find_uint_slot(chain: Chain, contract: str, data: bytes, target: int,
+                   guesses: list[tuple[str, int, str]], subject: str, what: str, read: str) -> BalanceSlot:
+    """A storage slot that, overridden, makes the view call ``data`` to ``contract`` return at
+    least ``target``: the slots eth_createAccessList lists for the call first, then ``guesses``;
+    each is checked by reading the view back with the slot overridden."""
+    baseline = read_uint(chain, contract, data, {})
     if baseline is None:
-        raise TokenProbeUnavailable(f"settlement token {token} does not answer balanceOf({holder})")
-    listed = [(address, slot, "access list") for address, slot in _access_list_slots(chain, token, holder)]
+        raise TokenProbeUnavailable(f"{subject} does not answer {read}")
+    listed = [(address, slot, "access list") for address, slot in access_list_slots(chain, contract, data)]
     seen = set()
-    for address, slot, found_by in listed + _mapping_slots(token, holder):
+    for address, slot, found_by in listed + guesses:
         if (address, slot) in seen:
             continue
         seen.add((address, slot))
-        value = _verify_slot(chain, token, holder, address, slot, target, baseline)
+        value = _verify_slot(chain, contract, data, address, slot, target, baseline)
         if value is not None:
             return BalanceSlot(address, slot, found_by, value)
-    how = "the slots eth_createAccessList lists for balanceOf, nor " if listed else ""
+    how = "the slots eth_createAccessList lists for it, nor " if listed else ""
     raise TokenProbeUnavailable(
-        f"could not find where settlement token {token} keeps balances: neither {how}a Solidity or Vyper "
-        f"mapping at slots 0..{MAPPING_SLOTS - 1} moves balanceOf({holder}); the token cannot be probed "
-        "without holding it (test it with a real transfer of a small amount)"
+        f"could not find where {subject} keeps {what}: neither {how}a Solidity or Vyper mapping at slots "
+        f"0..{MAPPING_SLOTS - 1} moves {read}"
     )
 
 
-def _verify_slot(chain: Chain, token: str, holder: str, address: str, slot: int, target: int, baseline: int) -> int | None:
-    """The value to write at (address, slot) for a balance of at least ``target``, or None if the slot is not it.
+def _find_balance_slot(chain: Chain, token: str, holder: str, target: int) -> BalanceSlot:
+    """A storage slot that, overridden, gives ``holder`` a balance of at least ``target`` (checked by balanceOf)."""
+    try:
+        return find_uint_slot(chain, token, _BALANCE_OF + abi_encode(["address"], [holder]), target,
+                              _mapping_slots(token, holder), f"settlement token {token}", "balances",
+                              f"balanceOf({holder})")
+    except TokenProbeUnavailable as exc:
+        if "could not find" not in str(exc):
+            raise
+        raise TokenProbeUnavailable(f"{exc}; the token cannot be probed without holding it (test it with a real "
+                                    "transfer of a small amount)") from None
+
+
+def _verify_slot(chain: Chain, contract: str, data: bytes, address: str, slot: int, target: int,
+                 baseline: int) -> int | None:
+    """The value to write at (address, slot) for the view ``data`` to return at least ``target``, or
+    None if the slot is not it.
 
     The first try writes ``target`` itself; a token whose slot holds shares (a rebasing token) shows
     another balance, and the value is scaled up until the balance reaches ``target``.
     """
     value = target
     for _ in range(4):
-        balance = _balance_with(chain, token, holder, {address: {"stateDiff": {_word(slot): _word(value)}}})
+        balance = read_uint(chain, contract, data, {address: {"stateDiff": {_word(slot): _word(value)}}})
         if balance is None or balance == baseline or balance == 0:
             return None
         if balance >= target:

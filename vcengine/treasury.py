@@ -73,8 +73,10 @@ class TreasuryClient(ContractClient):
         require_int(amount, "income", 1)
         from vcengine.token import ERC20Client
 
-        ERC20Client(self.chain, self.call("token"), self.artifacts).ensure_allowance(self.address, amount, sender)
-        return self.transact("depositIncome", amount, sender=sender)
+        from vcengine.preflight import pay_and_call
+
+        token = ERC20Client(self.chain, self.call("token"), self.artifacts)
+        return pay_and_call(self, token, amount, "depositIncome", (amount,), sender).tx
 
     def claimable(self, account: str) -> int:
         return self.call("claimable", require_address(account, "account"))

@@ -51,14 +51,18 @@ def request(description: str, price: str, vendor: str, rent: str, periods: int, 
     price_base = check_amount(price, dec, "--price")
     rent_base = check_amount(rent, dec, "--rent")
     vendor_address = s.address_of(vendor, "--vendor")
+    best = _highest_rate(s, price_base, rent_base, periods)
     sender = s.signer(account, account_index, password_file)
     result = d.stock.request_asset(description, price_base, vendor_address, rent_base, periods,
                                    s.chain.now() + duration, sender=sender)
     s.report_tx("request asset", result.tx)
     closes = d.stock.asset(result.asset_id).auction_closes_at
-    s.say(f"asset {result.asset_id}: bond auction for {s.fmt(price_base)} open until {closes}; "
-          f"bid with `vc assets bid {result.asset_id} AMOUNT --rate-bps N`")
-    s.finish({"asset_id": result.asset_id, "price": s.fmt_plain(price_base), "auction_closes_at": closes})
+    s.say(f"asset {result.asset_id}: bond auction for {s.display.amount(price_base)} open until "
+          f"{s.display.time(closes)}; bid with `vc assets bid {result.asset_id} AMOUNT --rate-bps N`")
+    out = {"asset_id": result.asset_id, "highest_rate_bps": best}
+    s.display.put_amount(out, "price", price_base)
+    s.display.put_time(out, "auction_closes_at", closes)
+    s.finish(out)
 
 
 @assets.command()
@@ -78,13 +82,12 @@ def bid(asset_id: int, amount: str, rate_bps: int, network_name: str, account: s
     base = check_amount(amount, s.decimals, "AMOUNT")
     _require_asset(s, asset_id)
     sender = s.signer(account, account_index, password_file)
-    _require_funds(s, sender.address, base)
     result = d.stock.bid(asset_id, base, rate_bps, sender=sender)
-    s.report_tx("approve", result.approval)
-    s.report_tx("bid", result.tx)
-    s.say(f"bid {result.bid_id}: {s.fmt(base)} at {show_rate(rate_bps)} or more; claim it after settlement "
-          f"with `vc assets claim {result.bid_id}`")
-    s.finish({"bid_id": result.bid_id, "asset_id": asset_id, "amount": s.fmt_plain(base), "rate_bps": rate_bps})
+    s.say(f"bid {result.bid_id}: {s.display.amount(base)} at {show_rate(rate_bps)} or more; claim it after "
+          f"settlement with `vc assets claim {result.bid_id}`")
+    out = {"bid_id": result.bid_id, "asset_id": asset_id, "rate_bps": rate_bps}
+    s.display.put_amount(out, "amount", base)
+    s.finish(out)
 
 
 @assets.command()
@@ -99,7 +102,6 @@ def settle(asset_id: int, network_name: str, account: str | None, account_index:
     _require_asset(s, asset_id)
     sender = s.signer(account, account_index, password_file)
     result = s.deployment.stock.settle(asset_id, sender=sender)
-    s.report_tx("settle", result.tx)
     if result.cleared:
         s.say(f"asset {asset_id}: cleared at {show_rate(result.clearing_rate_bps)}; bonds {result.series}; "
               f"rented to {s.deployment.stock.rental(asset_id).renter}")
@@ -123,9 +125,11 @@ def claim(bid_id: int, network_name: str, account: str | None, account_index: in
         raise InputError(f"there is no bid {bid_id} (bids so far: {d.stock.bid_count()})")
     sender = s.signer(account, account_index, password_file)
     result = d.stock.claim(bid_id, sender=sender)
-    s.report_tx("claim", result.tx)
-    s.say(f"bid {bid_id}: {s.fmt(result.bonds)} in bonds, {s.fmt(result.refund)} refunded")
-    s.finish({"bid_id": bid_id, "bonds": s.fmt_plain(result.bonds), "refund": s.fmt_plain(result.refund)})
+    s.say(f"bid {bid_id}: {s.display.amount(result.bonds)} in bonds, {s.display.amount(result.refund)} refunded")
+    out = {"bid_id": bid_id}
+    s.display.put_amount(out, "bonds", result.bonds)
+    s.display.put_amount(out, "refund", result.refund)
+    s.finish(out)
 
 
 @assets.command("pay-rent")
@@ -142,14 +146,16 @@ def pay_rent(asset_id: int, periods: int, network_name: str, account: str | None
     d = s.deployment
     _require_asset(s, asset_id)
     sender = s.signer(account, account_index, password_file)
-    rental = d.stock.rental(asset_id)
-    _require_funds(s, sender.address, periods * rental.rent_per_period)
+    # The contract checks access (the renter), then the term (periods left), then the token moves:
+    # the simulation before anything is sent reports them in that order (vcengine.preflight).
     result = d.stock.pay_rent(asset_id, periods, sender=sender)
-    s.report_tx("pay rent", result.tx)
-    s.say(f"asset {asset_id}: paid {s.fmt(result.amount)}: {s.fmt(result.to_bonds)} to the bondholders, "
-          f"{s.fmt(result.to_members)} to the members" + ("; its bonds are now redeemed" if result.redeemed else ""))
-    s.finish({"asset_id": asset_id, "amount": s.fmt_plain(result.amount), "to_bonds": s.fmt_plain(result.to_bonds),
-              "to_members": s.fmt_plain(result.to_members), "redeemed": result.redeemed})
+    show = s.display.amount
+    s.say(f"asset {asset_id}: paid {show(result.amount)}: {show(result.to_bonds)} to the bondholders, "
+          f"{show(result.to_members)} to the members" + ("; its bonds are now redeemed" if result.redeemed else ""))
+    out: dict = {"asset_id": asset_id, "redeemed": result.redeemed}
+    for key, value in (("amount", result.amount), ("to_bonds", result.to_bonds), ("to_members", result.to_members)):
+        s.display.put_amount(out, key, value)
+    s.finish(out)
 
 
 @assets.command("return")
@@ -186,9 +192,11 @@ def withdraw(network_name: str, account: str | None, account_index: int | None, 
     credit = d.stock.credits(sender.address)
     if credit == 0:
         raise InputError(f"nothing to withdraw: the common stock credits {sender.address} with 0")
-    s.report_tx("withdraw", d.stock.withdraw(sender=sender))
-    s.say(f"withdrew {s.fmt(credit)}")
-    s.finish({"amount": s.fmt_plain(credit)})
+    d.stock.withdraw(sender=sender)
+    s.say(f"withdrew {s.display.amount(credit)}")
+    out: dict = {}
+    s.display.put_amount(out, "amount", credit)
+    s.finish(out)
 
 
 @assets.group()
@@ -212,9 +220,14 @@ def rental_bid(asset_id: int, rent: str, periods: int, network_name: str, accoun
     base = check_amount(rent, s.decimals, "--rent")
     _require_asset(s, asset_id)
     sender = s.signer(account, account_index, password_file)
-    _require_funds(s, sender.address, base)
-    s.report_tx("rental bid", s.deployment.stock.bid_rent(asset_id, base, periods, sender=sender))
-    s.finish({"asset_id": asset_id, "rent": s.fmt_plain(base), "periods": periods})
+    s.deployment.stock.bid_rent(asset_id, base, periods, sender=sender)
+    sale = s.deployment.stock.sale(asset_id)
+    s.say(f"asset {asset_id}: you lead its rental auction at {s.display.amount(base)} a period for {periods} "
+          f"periods; it closes {s.display.time(sale.closes_at)}")
+    out: dict = {"asset_id": asset_id, "periods": periods}
+    s.display.put_amount(out, "rent", base)
+    s.display.put_time(out, "closes_at", sale.closes_at)
+    s.finish(out)
 
 
 @rental.command("settle")
@@ -228,10 +241,12 @@ def rental_settle(asset_id: int, network_name: str, account: str | None, account
     s = _session(network_name, as_json, commune_address)
     _require_asset(s, asset_id)
     sender = s.signer(account, account_index, password_file)
-    rented = s.deployment.stock.settle_rental(asset_id, sender=sender)
-    s.say(f"asset {asset_id}: " + (f"rented to {s.deployment.stock.rental(asset_id).renter}" if rented
-                                   else "no bid: offered for liquidation"))
-    s.finish({"asset_id": asset_id, "rented": rented})
+    result = s.deployment.stock.settle_rental_tx(asset_id, sender=sender)
+    said = {"rented": f"rented to {s.display.address(s.deployment.stock.rental(asset_id).renter)}",
+            "liquidation": "no bid: offered for liquidation",
+            "reopened": "settlement refused: the leader is credited back and the rental auction reopened"}
+    s.say(f"asset {asset_id}: {said[result.outcome]}")
+    s.finish({"asset_id": asset_id, "rented": result.rented, "outcome": result.outcome})
 
 
 @assets.group()
@@ -252,9 +267,14 @@ def liquidation_bid(asset_id: int, amount: str, network_name: str, account: str 
     base = check_amount(amount, s.decimals, "AMOUNT")
     _require_asset(s, asset_id)
     sender = s.signer(account, account_index, password_file)
-    _require_funds(s, sender.address, base)
-    s.report_tx("liquidation bid", s.deployment.stock.bid_liquidation(asset_id, base, sender=sender))
-    s.finish({"asset_id": asset_id, "amount": s.fmt_plain(base)})
+    s.deployment.stock.bid_liquidation(asset_id, base, sender=sender)
+    sale = s.deployment.stock.sale(asset_id)
+    s.say(f"asset {asset_id}: you lead its liquidation sale at {s.display.amount(base)}; it closes "
+          f"{s.display.time(sale.closes_at)}")
+    out: dict = {"asset_id": asset_id}
+    s.display.put_amount(out, "amount", base)
+    s.display.put_time(out, "closes_at", sale.closes_at)
+    s.finish(out)
 
 
 @liquidation.command("settle")
@@ -269,15 +289,17 @@ def liquidation_settle(asset_id: int, network_name: str, account: str | None, ac
     _require_asset(s, asset_id)
     sender = s.signer(account, account_index, password_file)
     result = s.deployment.stock.settle_liquidation(asset_id, sender=sender)
-    s.report_tx("settle liquidation", result.tx)
+    show = s.display.amount
     if result.sold:
-        s.say(f"asset {asset_id} sold to {result.buyer} for {s.fmt(result.proceeds)}: {s.fmt(result.to_bonds)} "
-              f"to the bondholders, {s.fmt(result.to_members)} to the members")
+        s.say(f"asset {asset_id} sold to {s.display.address(result.buyer)} for {show(result.proceeds)}: "
+              f"{show(result.to_bonds)} to the bondholders, {show(result.to_members)} to the members")
     else:
         s.say(f"asset {asset_id}: no bid, the sale reopened")
-    s.finish({"asset_id": asset_id, "sold": result.sold, "buyer": result.buyer,
-              "proceeds": s.fmt_plain(result.proceeds), "to_bonds": s.fmt_plain(result.to_bonds),
-              "to_members": s.fmt_plain(result.to_members)})
+    out: dict = {"asset_id": asset_id, "sold": result.sold, "buyer": result.buyer}
+    for key, value in (("proceeds", result.proceeds), ("to_bonds", result.to_bonds), ("to_members", result.to_members),
+                       ("shortfall", result.shortfall)):
+        s.display.put_amount(out, key, value)
+    s.finish(out)
 
 
 # ------------------------------------------------------------------ helpers
@@ -288,7 +310,7 @@ def _simple(asset_id: int, label: str, act, network_name: str, signer: Signer, c
     s = _session(network_name, as_json, commune_address)
     _require_asset(s, asset_id)
     sender = s.signer(*signer)
-    s.report_tx(label, act(s.deployment, sender))
+    act(s.deployment, sender)
     s.say(f"asset {asset_id}: {AssetState(s.deployment.stock.asset(asset_id).state).name.lower().replace('_', ' ')}")
     s.finish({"asset_id": asset_id, "state": s.deployment.stock.asset(asset_id).state.name.lower()})
 
@@ -299,9 +321,17 @@ def _require_asset(s: Session, asset_id: int) -> None:
         raise InputError(f"there is no asset {asset_id} (assets so far: {count})")
 
 
-def _require_funds(s: Session, account: str, amount: int) -> None:
-    held = s.deployment.token.balance_of(account)
-    if held < amount:
-        raise InputError(f"{account} holds {s.fmt(held)} {s.deployment.token.symbol()}, less than the "
-                         f"{s.fmt(amount)} needed" + ("; on a local network get test tokens with `vc faucet AMOUNT`"
-                                                      if s.network.has_test_accounts else ""))
+def _highest_rate(s: Session, price: int, rent: int, periods: int) -> int:
+    """Refuse a request whose rent can never repay the price (exit 2); else the highest rate it supports."""
+    from vcengine.amortization import highest_rate
+
+    cap = s.deployment.stock.rate_cap_bps()
+    best = highest_rate(price, rent, periods, cap)
+    if best is None:
+        raise InputError(f"--rent {s.display.amount(rent)} for {periods} periods pays "
+                         f"{s.display.amount(rent * periods)} in all, which cannot repay the price of "
+                         f"{s.display.amount(price)} even at a rate of zero: offer more rent or more periods")
+    s.say(f"the offered rent repays the price at rates up to {show_rate(best)} per period "
+          + (f"(the commune's cap)" if best == cap else f"(the cap is {show_rate(cap)})")
+          + "; the bond auction can clear only at or below it")
+    return best

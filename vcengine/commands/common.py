@@ -19,6 +19,7 @@ import click
 from eth_account.signers.local import LocalAccount
 from eth_utils import event_abi_to_log_topic, is_address, to_checksum_address
 from rich.console import Console
+from rich.markup import escape
 from web3._utils.events import get_event_data
 
 from vcengine.chains import Chain
@@ -27,11 +28,6 @@ from vcengine.compiler import CompileResult, load_artifacts
 from vcengine.display import Display
 from vcengine.networks import Network, get_network, open_chain
 from vcengine.units import format_amount, parse_amount
-
-#: Event arguments that are settlement-token (or bond) amounts, shown in token units.
-AMOUNT_ARGS = {"amount", "value", "price", "rent", "rentPerPeriod", "toBonds", "toMembers", "proceeds", "bonds",
-               "refund", "perShare", "carry", "shortfall", "totalPaid", "reserve"}
-
 
 def network_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--network", "network_name", default="local", show_default=True, envvar="VC_NETWORK",
@@ -118,13 +114,20 @@ class Session:
     _decimals: int | None = None
     _symbol: str | None = None
     _display: Display | None = None
+    #: Transactions sent and not yet mined (named on Ctrl-C).
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    _status: Any = None
+    _waited_since_note: float = 0.0
+    _cost_confirmed: bool = False
 
     @classmethod
     def start(cls, network_name: str, as_json: bool, commune_address: str | None = None) -> Session:
         network = get_network(network_name)  # unknown network: exit 2 before anything else
         if commune_address is not None:
             check_address(commune_address, "--commune")
-        return cls(network, as_json, _commune_address=commune_address)
+        global CURRENT
+        CURRENT = cls(network, as_json, _commune_address=commune_address)
+        return CURRENT
 
     @property
     def artifacts(self) -> CompileResult:
@@ -135,7 +138,7 @@ class Session:
     @property
     def chain(self) -> Chain:
         if self._chain is None:
-            self._chain = open_chain(self.network)
+            self._chain = self.watch(open_chain(self.network))
         return self._chain
 
     @property
@@ -241,29 +244,83 @@ class Session:
         return find_account(text)[1]
 
     # ------------------------------------------------------------ reporting
+    #
+    # The session is the chain's observer: every transaction the command sends goes through
+    # vcengine.client._send, which tells it the moment the transaction is sent (its hash is printed
+    # then), while it waits (a progress indicator) and when it is mined (block, gas, decoded events;
+    # kept in order for --json). Nothing a command sends can be left out of its output.
+
+    def watch(self, chain: Chain) -> Chain:
+        chain.observer = self
+        return chain
+
+    def before_send(self, contract: str, function: str, cost_wei: int) -> None:
+        """Costly transactions on a network that is not local need a confirmation (once per command)."""
+        if self.network.has_test_accounts or self._cost_confirmed:
+            return
+        threshold = confirm_threshold_wei()
+        if cost_wei <= threshold:
+            return
+        from vcengine.units import format_amount
+
+        confirm(f"{_label(contract, function)} on network {self.network.name!r} may cost up to "
+                f"{format_amount(cost_wei, 18, grouping=True)} ETH in gas (above the "
+                f"{format_amount(threshold, 18)} ETH of VC_CONFIRM_ABOVE_ETH). Send?")
+        self._cost_confirmed = True
+
+    def sent(self, contract: str, function: str, tx_hash: str) -> None:
+        label = _label(contract, function)
+        self.pending.append({"action": label, "hash": tx_hash})
+        self.say(f"[bold]{label}[/]: sent {tx_hash}")
+        self._waited_since_note = 0.0
+
+    def waiting(self, tx_hash: str, waited: float) -> None:
+        """Called while a receipt is awaited: a spinner on a terminal, a plain line every 5 s otherwise."""
+        if self.console.is_terminal and not self.as_json:
+            if self._status is None:
+                self._status = self.console.status(f"waiting for {tx_hash} to be mined")
+                self._status.start()
+            self._status.update(f"waiting for {tx_hash} to be mined ({waited:.0f} s)")
+        elif waited - self._waited_since_note >= 5:
+            self._waited_since_note = waited
+            self.say(f"  waiting for it to be mined ({waited:.0f} s)")
+
+    def mined(self, contract: str, function: str, receipt: Any) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+        label = _label(contract, function)
+        self.pending = [p for p in self.pending if p["hash"] != tx_hash]
+        events = self.decode_events(receipt)
+        display = self.display
+        status = "mined" if receipt["status"] == 1 else "mined and REVERTED"
+        self.txs.append({"action": label, "hash": tx_hash, "gas_used": receipt["gasUsed"],
+                         "block": receipt["blockNumber"], "status": "ok" if receipt["status"] == 1 else "reverted",
+                         "events": [{"contract": c, "name": n, "args": display.json_args(n, a, t)}
+                                    for c, n, a, t in events]})
+        self.say(f"  {status} in block {receipt['blockNumber']:,}, gas used {receipt['gasUsed']:,}")
+        for contract_name, name, args, types in events:
+            self.say(f"  [cyan]{contract_name}.{name}[/]({escape(display.args(name, args, types))})")
 
     def report_tx(self, label: str, tx: TxResult | None) -> None:
-        """Print a transaction's hash, gas and decoded events, and keep it for ``--json``."""
+        """Name a transaction the session has already shown (its --json ``action``)."""
         if tx is None:
             return
-        events = self.decode_events(tx)
-        self.txs.append({"action": label, "hash": tx.tx_hash, "gas_used": tx.gas_used, "block": tx.block_number,
-                         "events": [{"contract": c, "name": n, "args": a} for c, n, a in events]})
-        self.say(f"[bold]{label}[/]: tx {tx.tx_hash} (block {tx.block_number}, gas used {tx.gas_used:,})")
-        for contract, name, args in events:
-            shown = ", ".join(f"{k}={self._show_arg(k, v)}" for k, v in args.items())
-            self.say(f"  [cyan]{contract}.{name}[/]({shown})")
+        for entry in self.txs:
+            if entry["hash"] == tx.tx_hash:
+                entry["action"] = label
 
-    def _show_arg(self, key: str, value: Any) -> str:
-        if isinstance(value, bytes):
-            return "0x" + value.hex()
-        if key in AMOUNT_ARGS and isinstance(value, int) and self._deployment is not None:
-            return self.fmt_plain(value)
-        return str(value)
+    def interrupted(self) -> dict[str, Any]:
+        """What was sent and is still pending, and what was mined, when the command is interrupted."""
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        return {"pending": list(self.pending), "transactions": list(self.txs)}
 
-    def decode_events(self, tx: TxResult) -> list[tuple[str, str, dict[str, Any]]]:
-        """Every log of the transaction decoded by the ABI of the contract that emitted it."""
-        receipt = self.chain.w3.eth.get_transaction_receipt(tx.tx_hash)
+    def decode_events(self, receipt: Any) -> list[tuple[str, str, dict[str, Any], dict[str, str]]]:
+        """Every log of the receipt decoded by the ABI of the contract that emitted it:
+        (contract, event, args, the args' internal types)."""
         by_address: dict[str, str] = {}
         if self._deployment is not None:
             d = self._deployment
@@ -274,16 +331,20 @@ class Session:
         for log in receipt["logs"]:
             if not log["topics"]:
                 continue
-            contract = by_address.get(to_checksum_address(log["address"]), "BondSeries")
-            abi = _events_of(self.artifacts, contract).get(bytes(log["topics"][0]))
-            if abi is None:
-                continue
-            try:
-                data = get_event_data(codec, abi, log)
-            except Exception:  # same topic, other indexing (an ERC-721 Transfer read as ERC-20): skip
-                continue
-            shown = "Token" if contract == "TestStablecoin" else contract
-            out.append((shown, data["event"], {k: _plain(v) for k, v in data["args"].items()}))
+            address = to_checksum_address(log["address"])
+            candidates = [by_address[address]] if address in by_address else _EVENT_SOURCES
+            for contract in candidates:
+                abi = _events_of(self.artifacts, contract).get(bytes(log["topics"][0]))
+                if abi is None:
+                    continue
+                try:
+                    data = get_event_data(codec, abi, log)
+                except Exception:  # same topic, other indexing (an ERC-721 Transfer read as ERC-20): next
+                    continue
+                shown = "Token" if contract == "TestStablecoin" else contract
+                types = {i["name"]: i.get("internalType", i["type"]) for i in abi["inputs"]}
+                out.append((shown, data["event"], dict(data["args"]), types))
+                break
         return out
 
     def finish(self, result: dict[str, Any]) -> None:
@@ -292,6 +353,43 @@ class Session:
             from vcengine.cli import emit_json
 
             emit_json({"ok": True, "network": self.network.name, **result, "transactions": self.txs})
+
+
+#: The session of the command running in this process (handle_errors reports its pending
+#: transactions when the command is interrupted).
+CURRENT: Session | None = None
+
+#: Default of VC_CONFIRM_ABOVE_ETH: on a network that is not local, a command that may cost more
+#: gas than this asks for a confirmation (or --yes).
+CONFIRM_ABOVE_ETH = "0.01"
+
+
+def confirm_threshold_wei() -> int:
+    text = os.environ.get("VC_CONFIRM_ABOVE_ETH") or CONFIRM_ABOVE_ETH
+    return parse_amount(text, 18, "VC_CONFIRM_ABOVE_ETH")
+
+
+#: How each contract function is named in the output and in --json ``action`` (kept stable).
+ACTIONS = {
+    "approve": "approve", "attest": "attest", "bid": "bid", "claimPayout": "claim payout", "claim": "claim",
+    "createCommune": "create commune", "faucet": "faucet", "join": "join", "leave": "leave",
+    "bidLiquidation": "liquidation bid", "payRent": "pay rent", "release": "release income",
+    "bidRent": "rental bid", "requestAsset": "request asset", "settleLiquidation": "settle liquidation",
+    "settle": "settle", "submitLabour": "submit labour", "withdrawPayments": "withdraw bond payments",
+    "withdraw": "withdraw", "returnAsset": "return", "reclaim": "reclaim", "settleRental": "settle rental",
+    "depositIncome": "deposit income", "sweep": "sweep", "transfer": "transfer",
+}
+
+#: Contracts whose events are tried, in order, for a log of an address the deployment does not name.
+_EVENT_SOURCES = ("BondSeries", "CommuneFactory", "Commune", "Treasury", "CommonStock", "TestStablecoin")
+
+
+def _label(contract: str, function: str) -> str:
+    if function == "constructor":
+        return f"deploy {contract}"
+    if function in ACTIONS:
+        return ACTIONS[function]
+    return f"{contract}.{function}"
 
 
 def _console() -> Console:

@@ -8,7 +8,7 @@ import click
 
 from vcengine.cli import handle_errors
 from vcengine.client import InputError
-from vcengine.commands.common import Session, actor_options, check_id
+from vcengine.commands.common import Session, actor_options, check_id, confirm
 
 
 @click.group()
@@ -83,8 +83,13 @@ def leave(network_name: str, account: str | None, account_index: int | None, pas
     s = Session.start(network_name, as_json, commune_address)
     d = s.deployment
     sender = s.signer(account, account_index, password_file)
+    if d.treasury.pending_periods() < d.treasury.max_release_periods():
+        d.commune.estimate("leave", sender=sender.address)  # refused (not a member, the last one): say so first
+    share = d.commune.share_of(sender.address)
+    confirm(f"Leave the commune? Share {share} of {sender.address} is burned for good: payouts accrued stay "
+            f"claimable, but a share can only be earned again by counted labour")
     for tx in d.treasury.release_pending(sender):  # a leave waits until begun periods' income is released
         s.report_tx("release income", tx)
-    s.report_tx("leave", d.commune.leave(sender=sender))
+    d.commune.leave(sender=sender)
     s.say(f"{sender.address} left; members: {d.commune.member_count()}")
     s.finish({"member": sender.address, "members": d.commune.member_count()})
