@@ -273,6 +273,7 @@ class Session:
         self.pending.append({"action": label, "hash": tx_hash})
         self.say(f"[bold]{label}[/]: sent {tx_hash}")
         self._waited_since_note = 0.0
+        self.console.file.flush()  # a pipe (tee, a log) sees the hash now, not when the buffer fills
 
     def waiting(self, tx_hash: str, waited: float) -> None:
         """Called while a receipt is awaited: a spinner on a terminal, a plain line every 5 s otherwise."""
@@ -284,6 +285,7 @@ class Session:
         elif waited - self._waited_since_note >= 5:
             self._waited_since_note = waited
             self.say(f"  waiting for it to be mined ({waited:.0f} s)")
+            self.console.file.flush()
 
     def mined(self, contract: str, function: str, receipt: Any) -> None:
         if self._status is not None:
