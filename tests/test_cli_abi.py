@@ -214,6 +214,34 @@ def test_code_that_is_not_this_build_is_refused_and_nothing_is_written(exported)
         record_file.write_text(original)
 
 
+def test_the_human_output_names_each_deployed_contract_and_its_code_check(exported):
+    result = vc("abi", "export", "--out", "shown", "--network", "tester")
+    assert result.exit_code == 0, result.output
+    commune = exported.out["deployment"]["contracts"]["Commune"]["address"]
+    line = next(l for l in result.stdout.splitlines() if " Commune " in l and "contracts/Commune.sol" in l)
+    assert commune in line and "matches this build" in line
+    assert re.search(r"StockCodeHead 0x[0-9a-fA-F]{40}: matches this build", result.stdout)
+    files = sum(p.is_file() for p in (exported.tmp / "shown").rglob("*"))
+    assert f"wrote {files} files to shown" in result.stdout
+
+
+def test_a_settlement_token_not_built_here_is_named_but_not_compared(exported):
+    record_file = exported.tmp / "deployments" / "tester.json"
+    original = record_file.read_text()
+    record = json.loads(original)
+    record["token"]["test_token"] = False  # as after `vc deploy --token ADDRESS` on a public chain
+    record_file.write_text(json.dumps(record))
+    try:
+        out = ok("abi", "export", "--out", "external", "--network", "tester")
+    finally:
+        record_file.write_text(original)
+    token = out["deployment"]["contracts"]["SettlementToken"]
+    assert token == {"contract": None, "kind": "external", "address": record["contracts"]["SettlementToken"]["address"],
+                     "code_matches": None, "notes": token["notes"]}
+    assert "not built here" in token["notes"]
+    assert out["deployment"]["contracts"]["Commune"]["code_matches"] is True
+
+
 # ---------------------------------------------------------------------------- bad input
 
 
@@ -229,7 +257,7 @@ def test_bad_input_is_refused_before_anything_is_written(exported):
     result = vc("abi", "export", "--out", "x", "--no-check")
     assert result.exit_code == 2 and "--no-check applies to --network" in result.stderr
     result = vc("abi", "export", "--out", "x", "--network", "sepolia-typo")
-    assert result.exit_code == 2
+    assert result.exit_code == 2 and "no deployment for network 'sepolia-typo'" in result.stderr
     assert not (exported.tmp / "x").exists()
 
 

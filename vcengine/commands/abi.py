@@ -85,13 +85,16 @@ def export(out_dir: Path, network_name: str | None, no_check: bool, only: tuple[
         raise
 
     table = Table(title=f"{len(names)} contracts, solc {version}")
-    for column in ("contract", "source", "ABI entries", "NatSpec notices", "deployed at", "code"):
+    columns = ["contract", "source", "ABI entries", "NatSpec notices"] + (["deployed at", "code"] if deployment else [])
+    for column in columns:
         table.add_column(column)
     for name in names:
         art = result[name]
         here = [d for d in deployed.values() if d["contract"] == name]
-        table.add_row(name, art.source, str(len(art.abi)), str(_notices(art)),
-                      "\n".join(d["address"] for d in here), "\n".join(_code_word(d) for d in here))
+        row = [name, art.source, str(len(art.abi)), str(_notices(art))]
+        if deployment:
+            row += ["\n".join(d["address"] for d in here), "\n".join(_code_word(d) for d in here)]
+        table.add_row(*row)
     if not as_json:
         console.print(table)
         for label in CODE_STORES:
@@ -221,7 +224,7 @@ def _verify_text(manifest: dict[str, Any]) -> str:
         lines += ["| contract | address | created | constructor arguments |", "|---|---|---|---|"]
         for label, entry in deployment.items():
             args = entry.get("constructor", {}).get("encoded") or "none"
-            what = entry["contract"] or "code data"
+            what = entry["contract"] or entry["kind"]
             lines.append(f"| {label} ({what}) | `{entry['address']}` | {entry['notes']} | `{args}` |")
         lines.append("")
     return "\n".join(lines)
@@ -235,8 +238,11 @@ def _deployed(network_name: str, result: CompileResult, check: bool) -> dict[str
     arguments, how it was created and (unless ``check`` is off) whether its code is this build's."""
     from vcengine.deployments import ABI_OF, load_record, record_path
 
-    record = load_record(network_name)
     path = record_path(network_name)
+    if not path.is_file():
+        raise InputError(f"no deployment for network {network_name!r} ({path} does not exist): "
+                         f"export without --network, or deploy first with `vc deploy --network {network_name}`")
+    record = load_record(network_name)
     try:
         address = {label: to_checksum_address(entry["address"]) for label, entry in record["contracts"].items()}
         factory = record.get("factory") or {}
@@ -263,8 +269,7 @@ def _deployed(network_name: str, result: CompileResult, check: bool) -> dict[str
             "seriesImplementation_": address["BondSeriesImplementation"],
             "params": (params["period_seconds"], params["grace_seconds"], params["sale_seconds"],
                        params["rate_cap_bps"], params["liquidation_reserve_bps"])}),
-        "SettlementToken": ((direct if test_token else "the settlement token named by `vc deploy --token`; "
-                             "not built here"), {}),
+        "SettlementToken": (direct + " (the test stablecoin of a local network)", {}),
         "BondSeriesImplementation": (direct + "; every asset's bonds are EIP-1167 clones of it", {}),
         "CommuneDeployer": (direct, {}),
         "TreasuryDeployer": (direct, {}),
@@ -279,8 +284,14 @@ def _deployed(network_name: str, result: CompileResult, check: bool) -> dict[str
                              f"is chain id {chain.chain_id}: export without --network, or redeploy")
     out: dict[str, dict[str, Any]] = {}
     for label, at in address.items():
+        if label == "SettlementToken" and not test_token:
+            out[label] = {"contract": None, "kind": "external", "address": at, "code_matches": None,
+                          "notes": "the settlement token named by `vc deploy --token`: not built here, "
+                                   "verified (or not) by its issuer"}
+            continue
         if label in CODE_STORES:
-            out[label] = {"contract": None, "address": at, "code_matches": _store_matches(chain, at, label, result),
+            out[label] = {"contract": None, "kind": "code data", "address": at,
+                          "code_matches": _store_matches(chain, at, label, result),
                           "notes": f"a code-data contract: a STOP byte and the {'first' if label.endswith('Head') else 'second'} "
                                    f"half of CommonStock's creation code, read by StockDeployer (not Solidity: "
                                    f"nothing to verify on an explorer)"}
@@ -292,9 +303,8 @@ def _deployed(network_name: str, result: CompileResult, check: bool) -> dict[str
         if label in ("CommuneFactory", "StockDeployer"):
             values = _factory_args(label, address, factory, chain, result)
         art = result[name]
-        compared = label != "SettlementToken" or test_token
-        matches = _code_matches(chain, at, art) if chain is not None and compared else None
-        out[label] = {"contract": name, "address": at, "code_matches": matches, "notes": notes,
+        matches = _code_matches(chain, at, art) if chain is not None else None
+        out[label] = {"contract": name, "kind": "contract", "address": at, "code_matches": matches, "notes": notes,
                       "constructor": _constructor(art, values)}
     mismatched = [label for label, entry in out.items() if entry["code_matches"] is False]
     if mismatched:
