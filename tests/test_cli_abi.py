@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Iterator
 
@@ -19,7 +18,7 @@ import pytest
 from eth_abi import decode
 from eth_utils import keccak, to_checksum_address
 
-from cli_helpers import last_json, ok, sandbox, vc
+from cli_helpers import ok, sandbox, vc
 from vcengine.cli import main
 from vcengine.compiler import load_artifacts, select_backend
 from vcengine import networks
