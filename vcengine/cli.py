@@ -179,6 +179,7 @@ class LazyGroup(click.Group):
         "faucet": "vcengine.commands.money:faucet",
         "status": "vcengine.commands.status:status",
         "keeper": "vcengine.commands.keeper:keeper",
+        "abi": "vcengine.commands.abi:abi",
         "bench": "vcengine.bench.cli:bench",
     }
 

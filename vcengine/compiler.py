@@ -47,10 +47,12 @@ OUTPUT_SELECTION = {
             "abi",
             "evm.bytecode.object",
             "evm.deployedBytecode.object",
+            "evm.deployedBytecode.immutableReferences",
             "evm.methodIdentifiers",
             "storageLayout",
             "devdoc",
             "userdoc",
+            "metadata",
         ]
     }
 }
@@ -83,6 +85,17 @@ class Artifact:
     method_identifiers: dict[str, str] = field(default_factory=dict)
     devdoc: dict[str, Any] = field(default_factory=dict)
     userdoc: dict[str, Any] = field(default_factory=dict)
+    #: The compiler's metadata JSON, byte for byte as solc wrote it (its keccak256 and IPFS hash
+    #: are what Sourcify checks; it embeds the settings, the sources' hashes and the NatSpec).
+    metadata: str = ""
+    #: Where the runtime code holds each immutable (AST id -> [{"start", "length"}], in bytes):
+    #: those bytes are zero in ``deployed_bytecode`` and set by the constructor on chain.
+    immutable_references: dict[str, list[dict[str, int]]] = field(default_factory=dict)
+
+    @property
+    def compiler_version(self) -> str:
+        """The full compiler version of the build, as explorers ask for it: ``0.8.30+commit.73712a01``."""
+        return json.loads(self.metadata)["compiler"]["version"] if self.metadata else ""
 
 
 @dataclass(frozen=True)
@@ -162,6 +175,12 @@ def standard_json_input(sources: dict[str, str], optimize: bool = True, only: st
             "outputSelection": OUTPUT_SELECTION if only is None else {only: OUTPUT_SELECTION["*"]},
         },
     }
+
+
+def build_input(contracts_dir: Path = CONTRACTS_DIR, optimize: bool = True, only: str | None = None) -> dict[str, Any]:
+    """The exact standard-JSON input of the build of ``contracts_dir`` (what :func:`load_artifacts`
+    compiles and keys its cache by). Explorers accept it as it is for source verification."""
+    return standard_json_input(collect_sources(contracts_dir), optimize, only)
 
 
 def cache_key(std_input: dict[str, Any]) -> str:
@@ -302,6 +321,8 @@ def _artifacts_from_output(output: dict[str, Any]) -> dict[str, Artifact]:
                 method_identifiers=evm.get("methodIdentifiers", {}),
                 devdoc=data.get("devdoc", {}),
                 userdoc=data.get("userdoc", {}),
+                metadata=data.get("metadata", ""),
+                immutable_references=evm.get("deployedBytecode", {}).get("immutableReferences") or {},
             )
     return artifacts
 
