@@ -74,19 +74,14 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
                        + _pending_note() + "; check the node with `vc node status`")
             err.print(f"[red]error:[/] {escape(message)}")
             fail(2, "chain", message, _session_txs())
-        except (KeyboardInterrupt, click.Abort):
-            report = _session_txs()
-            pending = report.get("pending", [])
-            lines = ["interrupted"]
-            for p in pending:
-                lines.append(f"  sent and still pending: {p['action']} {p['hash']} (it may still be mined: "
-                             f"`vc tx {p['hash']}`)")
-            for t in report.get("transactions", []):
-                lines.append(f"  mined: {t['action']} {t['hash']} (block {t['block']})")
-            if len(lines) == 1:
-                lines.append("  nothing was sent")
-            err.print(escape("\n".join(lines)))
-            fail(130, "interrupted", "interrupted", report)
+        except click.Abort as exc:
+            if not isinstance(exc.__context__, KeyboardInterrupt):  # end of input at a prompt: bad input
+                message = "no answer to a prompt (end of input): give the value as an option or variable"
+                err.print(f"[red]error:[/] {escape(message)}")
+                fail(2, "bad_input", message)
+            _interrupted(err, fail)
+        except KeyboardInterrupt:
+            _interrupted(err, fail)
         finally:
             session = common.CURRENT
             if session is not None and session._chain is not None and session._chain.observer is session:
@@ -112,6 +107,21 @@ def _shown_revert(exc: ContractReverted) -> tuple[str, dict[str, Any]]:
     where = f" in transaction {exc.tx_hash}" if exc.tx_hash else ""
     shown = f"{exc.contract}.{exc.function} reverted{where}: {exc.name}({display.args(exc.name, exc.args_dict)})"
     return shown, display.json_args(exc.name, exc.args_dict)
+
+
+def _interrupted(err: Console, fail: Callable[..., None]) -> None:
+    """Ctrl-C: name what was sent and is still pending, and what was mined; exit 130."""
+    report = _session_txs()
+    lines = ["interrupted"]
+    for p in report.get("pending", []):
+        lines.append(f"  sent and still pending: {p['action']} {p['hash']} (it may still be mined: "
+                     f"`vc tx {p['hash']}`)")
+    for t in report.get("transactions", []):
+        lines.append(f"  mined: {t['action']} {t['hash']} (block {t['block']})")
+    if len(lines) == 1:
+        lines.append("  nothing was sent")
+    err.print(escape("\n".join(lines)))
+    fail(130, "interrupted", "interrupted", report)
 
 
 def _session_txs() -> dict[str, Any]:

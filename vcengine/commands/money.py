@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from vcengine.cli import handle_errors
-from vcengine.client import InputError
+from vcengine.client import ContractReverted, InputError
 from vcengine.commands.common import Session, actor_options, check_amount, check_id, reader_options
 from vcengine.token import BondSeriesClient, TestStablecoinClient
 
@@ -26,10 +26,18 @@ def payout_claim(network_name: str, account: str | None, account_index: int | No
     s = Session.start(network_name, as_json, commune_address)
     d = s.deployment
     sender = s.signer(account, account_index, password_file)
+    try:
+        d.treasury.estimate("claimPayout", sender=sender.address)
+    except ContractReverted as exc:
+        if exc.name == "TreasuryNothingToClaim":  # "nothing to claim" is an answer, not a refusal: exit 2
+            raise InputError(f"nothing to claim: no payout has accrued to {s.display.address(sender.address)} "
+                             "yet") from None
+        raise
     result = d.treasury.claim_payout(sender=sender)
-    s.report_tx("claim payout", result.tx)
-    s.say(f"payout of {s.fmt(result.amount)} to {sender.address}")
-    s.finish({"account": sender.address, "amount": s.fmt_plain(result.amount)})
+    s.say(f"payout of {s.display.amount(result.amount)} to {s.display.address(sender.address)}")
+    out = {"account": sender.address}
+    s.display.put_amount(out, "amount", result.amount)
+    s.finish(out)
 
 
 @click.group()
@@ -54,9 +62,11 @@ def bonds_claim(asset_id: int, network_name: str, account: str | None, account_i
     due = series.pay_withdrawable(sender.address)
     if due == 0:
         raise InputError(f"nothing to claim: {sender.address} has no payments accrued on the bonds of asset {asset_id}")
-    s.report_tx("withdraw bond payments", series.withdraw_payments(sender=sender))
-    s.say(f"bonds of asset {asset_id}: {s.fmt(due)} paid to {sender.address}")
-    s.finish({"asset_id": asset_id, "account": sender.address, "amount": s.fmt_plain(due)})
+    series.withdraw_payments(sender=sender)
+    s.say(f"bonds of asset {asset_id}: {s.display.amount(due)} paid to {s.display.address(sender.address)}")
+    out = {"asset_id": asset_id, "account": sender.address}
+    s.display.put_amount(out, "amount", due)
+    s.finish(out)
 
 
 @click.command()
