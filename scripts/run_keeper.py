@@ -7,18 +7,16 @@ Safe to run next to other keepers: a lost race is logged as skipped. Stop it wit
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 
 from vcengine.compiler import load_artifacts
 from vcengine.deployments import open_deployment
-from vcengine.keeper import run_once
+from vcengine.keeper import now_iso, run_once
 from vcengine.networks import get_network, open_chain
 
 
 def main(network_name: str = "local", account_index: str = "0", interval: str = "60", rounds: str = "0") -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     network = get_network(network_name)
     chain = open_chain(network)
     d = open_deployment(chain, network.name, load_artifacts())
@@ -27,7 +25,7 @@ def main(network_name: str = "local", account_index: str = "0", interval: str = 
     while True:
         n += 1
         for action in run_once(d.stock, operator):
-            logging.info("%s", action)
+            print(now_iso(), action, flush=True)  # amounts with the token's decimals and symbol
         if int(rounds) and n >= int(rounds):
             break
         time.sleep(float(interval))
