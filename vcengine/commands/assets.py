@@ -305,3 +305,9 @@ def _require_funds(s: Session, account: str, amount: int) -> None:
         raise InputError(f"{account} holds {s.fmt(held)} {s.deployment.token.symbol()}, less than the "
                          f"{s.fmt(amount)} needed" + ("; on a local network get test tokens with `vc faucet AMOUNT`"
                                                       if s.network.has_test_accounts else ""))
+
+
+from vcengine.commands.inspect import assets_list, assets_show  # noqa: E402 - read-only views, registered last
+
+assets.add_command(assets_list, "list")
+assets.add_command(assets_show, "show")
