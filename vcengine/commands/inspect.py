@@ -359,8 +359,8 @@ def bids(account: str | None, include_claimed: bool, network_name: str, commune_
             show(s, fields([("state", r["state"]), ("outcome", result)], indent=4))
         if settled:
             show(s, Text(f"claimable now: {shown.amount(out['total_bonds_base_units'])} in bonds and "
-                         f"{shown.amount(out['total_refund_base_units'])} back; "
-                         f"`vc assets claim {settled[0]['bid_id']} --account {account}`"))
+                         f"{shown.amount(out['total_refund_base_units'])} back"))
+            s.say(f"claim with `vc assets claim {settled[0]['bid_id']} --account {account}`")
     s.finish(out)
 
 
@@ -411,7 +411,9 @@ def tx(tx_hash: str, network_name: str, commune_address: str | None, as_json: bo
     out.update({"from": t["from"], "from_name": shown.name_of(t["from"]), "to": to,
                 "to_name": shown.name_of(to) if to else None, "nonce": t["nonce"]})
     put_amounts(_eth(), out, value=t.get("value", 0))
-    contract, call = _decode_call(s, names, to, bytes(t.get("input", b"")))
+    data = bytes(t.get("input", b""))
+    out["input_size"] = len(data)
+    contract, call = _decode_call(s, names, to, data)
     out["contract"] = contract
     out["function"] = call[0] if call else None
     out["args"] = shown.json_args(_AS_EVENT.get(call[0], call[0]), call[1], call[2]) if call else None
@@ -561,8 +563,10 @@ def _print_tx(s: Session, out: dict[str, Any], call: Any, logs: list[tuple[str, 
         called = f"{out['contract']}.{function}({shown.args(item, args, types)})"
     elif out["to"] is None:
         called = "contract creation" + (f": {shown.address(out['created'])}" if out["created"] else "")
+    elif not out["input_size"]:
+        called = "a plain ETH transfer (no call data)"
     else:
-        called = "not a call of the commune's contracts (no ABI decodes it)"
+        called = f"{out['input_size']} bytes of call data no commune ABI decodes"
     show(s, Text(f"Transaction {out['hash']}", style="bold"))
     show(s, fields([
         ("status", status),
