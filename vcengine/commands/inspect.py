@@ -19,7 +19,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from vcengine.cli import handle_errors, json_option
+from vcengine.cli import handle_errors
 from vcengine.client import InputError
 from vcengine.commands.common import Session, check_id, reader_options, show_rate
 from vcengine.display import AssetState as ShownState
@@ -375,11 +375,7 @@ _FALLBACK_ABIS = ("CommonStock", "Commune", "Treasury", "TestStablecoin", "BondS
 
 @click.command()
 @click.argument("tx_hash", metavar="HASH")
-@click.option("--network", "network_name", default="local", show_default=True, envvar="VC_NETWORK",
-              show_envvar=True, metavar="NAME", help="tester (embedded), local (`vc node start`) or a name from vc.toml.")
-@click.option("--commune", "commune_address", default=None, metavar="ADDRESS",
-              help="The commune's membership contract (default: deployments/NETWORK.json).")
-@json_option
+@reader_options
 @handle_errors
 def tx(tx_hash: str, network_name: str, commune_address: str | None, as_json: bool) -> None:
     """A transaction decoded: status, block, from, to, the call and its arguments, gas, fee, events,

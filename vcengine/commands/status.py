@@ -16,7 +16,7 @@ from rich.text import Text
 
 from vcengine.cli import handle_errors
 from vcengine.commands.common import Session, reader_options, show_rate
-from vcengine.commands.inspect import fields, log_range, put_amounts, show, state_name
+from vcengine.commands.inspect import account_option, fields, log_range, put_amounts, show, state_name
 from vcengine.display import span
 from vcengine.logs import merged
 from vcengine.stock import AssetState
@@ -47,8 +47,7 @@ def members_of(s: Session) -> list[tuple[str, int]]:
 
 
 @click.command()
-@click.option("--account", "account", default=None, envvar="VC_ACCOUNT", metavar="NAME|ADDRESS|N",
-              help="Whose position to show (an address, keystore account name or test account index).")
+@account_option
 @reader_options
 @handle_errors
 def status(account: str | None, network_name: str, commune_address: str | None, as_json: bool) -> None:
