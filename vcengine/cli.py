@@ -188,6 +188,8 @@ class LazyGroup(click.Group):
         "balance": "vcengine.commands.money:balance",
         "faucet": "vcengine.commands.money:faucet",
         "status": "vcengine.commands.status:status",
+        "bids": "vcengine.commands.inspect:bids",
+        "tx": "vcengine.commands.inspect:tx",
         "keeper": "vcengine.commands.keeper:keeper",
         "abi": "vcengine.commands.abi:abi",
         "bench": "vcengine.bench.cli:bench",

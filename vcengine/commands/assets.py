@@ -335,3 +335,9 @@ def _highest_rate(s: Session, price: int, rent: int, periods: int) -> int:
           + (f"(the commune's cap)" if best == cap else f"(the cap is {show_rate(cap)})")
           + "; the bond auction can clear only at or below it")
     return best
+
+
+from vcengine.commands.inspect import assets_list, assets_show  # noqa: E402 - read-only views, registered last
+
+assets.add_command(assets_list, "list")
+assets.add_command(assets_show, "show")

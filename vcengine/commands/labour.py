@@ -93,3 +93,8 @@ def leave(network_name: str, account: str | None, account_index: int | None, pas
     d.commune.leave(sender=sender)
     s.say(f"{sender.address} left; members: {d.commune.member_count()}")
     s.finish({"member": sender.address, "members": d.commune.member_count()})
+
+
+from vcengine.commands.inspect import labour_list  # noqa: E402 - the read-only view, registered last
+
+labour.add_command(labour_list, "list")
