@@ -322,7 +322,12 @@ def _plain(value: Any) -> Any:
 
 
 def read_password(password_file: Path | None, prompt: str, confirm: bool = False) -> str:
-    """From ``--password-file``, else ``VC_PASSWORD``, else a hidden prompt. Never echoed."""
+    """From ``--password-file`` (its first line), else ``VC_PASSWORD``, else a hidden prompt on the
+    terminal. Never echoed. An empty password from any of them is refused (InputError), and so is
+    asking without a terminal: a script must say where the password comes from.
+    """
+    import sys
+
     if password_file is not None:
         try:
             text = password_file.read_text(encoding="utf-8")
@@ -330,10 +335,23 @@ def read_password(password_file: Path | None, prompt: str, confirm: bool = False
             raise InputError(f"cannot read password file {password_file}: {exc.strerror}") from None
         except UnicodeDecodeError:
             raise InputError(f"password file {password_file} is not UTF-8 text") from None
-        return text.splitlines()[0] if text else ""
-    if os.environ.get("VC_PASSWORD"):
+        password = text.splitlines()[0] if text else ""
+        if not password:
+            raise InputError(f"password file {password_file} is empty (its first line is the password): "
+                             "an empty password is refused")
+        return password
+    if "VC_PASSWORD" in os.environ:
+        if not os.environ["VC_PASSWORD"]:
+            raise InputError("VC_PASSWORD is set but empty: an empty password is refused "
+                             "(unset it to be asked, or give --password-file)")
         return os.environ["VC_PASSWORD"]
-    return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    if not sys.stdin.isatty():
+        raise InputError(f"{prompt}: there is no terminal to ask on; set VC_PASSWORD or --password-file")
+    password = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, default="", show_default=False,
+                            err=True)
+    if not password:
+        raise InputError("the password must not be empty")
+    return password
 
 
 def check_address(value: str, what: str) -> str:
