@@ -56,9 +56,9 @@ def deploy_commune(network_name: str) -> None:
 
 def main(*argv: str) -> None:
     """``main("local")`` as the command line ``deploy_commune.py local``."""
+    args = parser().parse_args(argv)  # --help and bad arguments before the engine is imported
     from vcengine.cli import handle_errors
 
-    args = parser().parse_args(argv)
     handle_errors(deploy_commune)(args.network)
 
 

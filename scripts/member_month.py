@@ -63,9 +63,9 @@ def member_month(network_name: str, account: str, password_file: Path | None = N
 
 def main(*argv: str) -> None:
     """``main("local", "2")`` as the command line ``member_month.py local 2``."""
+    args = parser().parse_args(argv)  # --help and bad arguments before the engine is imported
     from vcengine.cli import handle_errors
 
-    args = parser().parse_args(argv)
     handle_errors(member_month)(args.network, args.account, args.password_file)
 
 

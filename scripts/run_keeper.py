@@ -71,9 +71,9 @@ def run_keeper(network_name: str, account: str, interval: int, rounds: int, pass
 
 def main(*argv: str) -> None:
     """``main("local", "0", "60")`` as the command line ``run_keeper.py local 0 60``."""
+    args = parser().parse_args(argv)  # --help and bad arguments before the engine is imported
     from vcengine.cli import handle_errors
 
-    args = parser().parse_args(argv)
     try:
         handle_errors(run_keeper)(args.network, args.account, args.interval, args.rounds, args.password_file)
     except KeyboardInterrupt:

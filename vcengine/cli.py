@@ -117,9 +117,10 @@ class WholeNumber(click.ParamType):
 
 
 WHOLE_NUMBER = WholeNumber()
-#: A command-line token that looks like a negative number (``-5``, ``-0.5``, ``-.5``, ``-1e3``): no
-#: vc option starts with a digit or a '.', so such a token is always a value, never an option.
-_NEGATIVE_NUMBER = re.compile(r"-[0-9.].*")
+#: A command-line token that looks like a negative number (``-5``, ``-0.5``, ``-.5``, ``-1e3``,
+#: ``-inf``, ``-nan``): no vc option starts with a digit or a '.', or is spelled so, so such a token is
+#: always a value, never an option.
+_NEGATIVE_NUMBER = re.compile(r"-([0-9.].*|inf|infinity|nan)", re.IGNORECASE)
 #: Hides a negative number's '-' from click's option parser for the length of one parse.
 _HIDDEN = "\x00"
 
