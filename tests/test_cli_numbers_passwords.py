@@ -18,6 +18,7 @@ import click
 import pytest
 from cli_helpers import last_json, ok, sandbox, vc
 from eth_account import Account
+from test_cli_bad_input import VENDOR, commune  # noqa: F401 - the fixture: asset 1 in auction, account 3 holds 100
 
 from vcengine import networks
 from vcengine.chains import free_port
@@ -25,7 +26,6 @@ from vcengine.cli import main
 from vcengine.paths import PROJECT_ROOT
 
 VC = Path(sys.executable).parent / "vc"
-VENDOR = "0x00000000000000000000000000000000000000a1"
 PASSWORD = "correct horse battery staple"
 MNEMONIC = "test test test test test test test test test test test junk"  # anvil's, derived here again
 
@@ -40,19 +40,6 @@ def erc20_read(chain, token: str, selector: str, *addresses: str) -> int:
     """balanceOf / allowance by raw eth_call (independent of the engine's token client)."""
     data = selector + "".join(a[2:].lower().rjust(64, "0") for a in addresses)
     return int.from_bytes(chain.w3.eth.call({"to": token, "data": data}), "big")
-
-
-@pytest.fixture(scope="module")
-def commune(tmp_path_factory):
-    """A commune on the embedded chain with asset 1 in its bond auction; account 3 holds 100 tokens."""
-    tmp = tmp_path_factory.mktemp("numbers")
-    with sandbox(tmp):
-        ok("deploy", "--founder", "0", "--founder", "1", "--account", "0")
-        ok("faucet", "100", "--account", "3")
-        ok("faucet", "120", "--account", "0")
-        ok("assets", "request", "ipfs://lathe", "--price", "1000", "--vendor", VENDOR, "--rent", "120",
-           "--periods", "12", "--account", "0")
-        yield tmp
 
 
 NOT_AN_AMOUNT = "must be a number of tokens written as digits with at most one '.', such as 12.5 or 1000"

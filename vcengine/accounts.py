@@ -7,7 +7,7 @@ never printed or logged.
 Example::
 
     >>> path = new_account("alice", "correct horse")
-    >>> load_account("alice", "correct horse").address == read_keystore(path)["address"]
+    >>> load_account("alice", "correct horse").address == keystore_address(read_keystore(path))
     True
 """
 
