@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from vcengine import accounts as store
@@ -102,58 +101,51 @@ def list_(network_name: str, as_json: bool) -> None:
     """List the stored (keystore) accounts and, on a local network, its test accounts by index,
     with their ETH balances when the node answers."""
     s = Session.start(network_name, as_json)
-    found = store.list_accounts()
+    local = s.network.has_test_accounts
     chain, node_error = None, None
-    if s.network.has_test_accounts:
+    if local:
         try:
             chain = s.chain
         except ChainError as exc:
             node_error = str(exc)
     eth = Display(decimals=18, symbol="ETH")
 
-    def balance(address: str) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        eth.put_amount(out, "eth_balance", chain.w3.eth.get_balance(address) if chain is not None else None)
-        return out
+    def with_balance(row: dict[str, Any]) -> dict[str, Any]:
+        eth.put_amount(row, "eth_balance", chain.w3.eth.get_balance(row["address"]) if chain is not None else None)
+        return row
 
-    def shown(row: dict[str, Any]) -> str:
-        return "" if row["eth_balance_base_units"] is None else eth.amount(row["eth_balance_base_units"])
+    keystores = [with_balance({"name": n, "address": a, "keystore": str(p)}) for n, a, p in store.list_accounts()]
+    test_addresses = [a.address for a in chain.accounts] if s.network.kind == "tester" and chain else ANVIL_ADDRESSES
+    tests = [with_balance({"index": i, "address": a}) for i, a in enumerate(test_addresses)] if local else []
 
-    keystores = [{"name": n, "address": a, "keystore": str(p), **balance(a)} for n, a, p in found]
-    tests: list[dict[str, Any]] = []
-    if s.network.has_test_accounts:
-        addresses = [a.address for a in chain.accounts] if s.network.kind == "tester" and chain else ANVIL_ADDRESSES
-        tests = [{"index": i, "address": a, **balance(a)} for i, a in enumerate(addresses)]
+    def table(title: str, first: str, rows: list[dict[str, Any]]) -> Table:
+        shown = Table(title=title, title_justify="left", box=None)
+        shown.add_column(first, justify="right" if first == "index" else "left")
+        shown.add_column("address")
+        if chain is not None:
+            shown.add_column("ETH", justify="right")
+        for row in rows:
+            balance = [] if chain is None else [eth.amount(row["eth_balance_base_units"])]
+            shown.add_row(str(row[first]), row["address"], *balance)
+        return shown
 
-    console = Console(highlight=False, soft_wrap=True)
     if keystores:
-        table = Table(title=f"Keystore accounts ({store.keystore_dir()})", title_justify="left", box=None)
-        for column in ("name", "address") + (("ETH",) if chain is not None else ()):
-            table.add_column(column, justify="right" if column == "ETH" else "left")
-        for row in keystores:
-            table.add_row(row["name"], row["address"], *((shown(row),) if chain is not None else ()))
-        console.print(table)
+        s.console.print(table(f"Keystore accounts ({store.keystore_dir()})", "name", keystores))
     else:
-        console.print(f"no keystore accounts in {store.keystore_dir()}: create one with `vc accounts new NAME` "
-                      "or `vc accounts import NAME`")
-    if s.network.has_test_accounts:
+        s.say(f"no keystore accounts in {store.keystore_dir()}: create one with `vc accounts new NAME` "
+              "or `vc accounts import NAME`")
+    if local:
         where = "the embedded chain" if s.network.kind == "tester" else f"the local node at {s.network.url}"
-        table = Table(title=f"Test accounts of network {s.network.name!r} ({where}; well-known keys: never use "
-                            "them on a public chain)", title_justify="left", box=None)
-        for column in ("index", "address") + (("ETH",) if chain is not None else ()):
-            table.add_column(column, justify="left" if column == "address" else "right")
-        for row in tests:
-            table.add_row(str(row["index"]), row["address"], *((shown(row),) if chain is not None else ()))
-        console.print(table)
+        s.console.print(table(f"Test accounts of network {s.network.name!r} ({where}; well-known keys: never "
+                              "use them on a public chain)", "index", tests))
         if node_error:
-            console.print(f"the node is not running, so no balances are shown: {node_error}")
-        console.print("sign with one by index: --account N (or --account-index N)")
+            s.say(f"the node is not running, so no balances are shown: {node_error}")
+        s.say("sign with one by index: --account N (or --account-index N)")
     else:
-        console.print(f"network {s.network.name!r} has no test accounts (it is not a local network)")
+        s.say(f"network {s.network.name!r} has no test accounts (it is not a local network)")
     if as_json:
         emit_json({"ok": True, "network": s.network.name, "keystore_dir": str(store.keystore_dir()),
-                   "node": None if not s.network.has_test_accounts else
-                   {"url": s.network.url, "running": chain is not None, "error": node_error},
+                   "node": {"url": s.network.url, "running": chain is not None, "error": node_error} if local else None,
                    "accounts": keystores, "test_accounts": tests})
 
 
