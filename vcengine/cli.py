@@ -168,7 +168,11 @@ def _numbers_as_values(command: click.Command) -> None:
 
 
 class LazyGroup(click.Group):
-    """A group whose command modules are imported only when used (``vc --help`` stays fast)."""
+    """A group whose command modules are imported only when used (``vc --help`` stays fast).
+
+    Every command it hands out reads numbers one way (:func:`_numbers_as_values`): ``-5`` is a value,
+    and integers are plain digits.
+    """
 
     LAZY = {
         "node": "vcengine.commands.node:node",
