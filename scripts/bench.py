@@ -8,7 +8,7 @@ chain and on anvil. Writes bench-results/bench.json and two PNG charts. Same as 
 
 import sys
 
-from vcengine.cli import main
+from vcengine.bench.cli import bench_all
 
 if __name__ == "__main__":
-    main(["bench", "all", *sys.argv[1:]])
+    bench_all.main(sys.argv[1:], prog_name="bench.py")  # `vc bench all`'s options, usage and exit status

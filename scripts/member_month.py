@@ -1,32 +1,43 @@
+#!/usr/bin/env python3
 """A member's month, in Python: pay the rent that is due, claim the payout, collect bond payments.
 
-    python scripts/member_month.py local 2          # network, then the member's test account index
+    python scripts/member_month.py local 2          # network, then the member: test account 2
+    python scripts/member_month.py sepolia alice    # ... or a keystore account (VC_PASSWORD, --password-file)
 
 It reads the commune from deployments/NETWORK.json (as every `vc` command does) and prints the
-member's position before and after. Amounts are shown in token units.
+member's position before and after. Amounts are shown in token units. Exit status as `vc`'s: 0 done,
+1 the chain refused, 2 bad input or an unreachable node (nothing sent).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
-
-from vcengine.client import ContractReverted
-from vcengine.compiler import load_artifacts
-from vcengine.deployments import open_deployment
-from vcengine.networks import get_network, open_chain
-from vcengine.stock import AssetState
-from vcengine.units import format_amount
+from pathlib import Path
 
 
-def main(network_name: str = "local", account_index: str = "2") -> None:
-    network = get_network(network_name)
-    chain = open_chain(network)
-    d = open_deployment(chain, network.name, load_artifacts())
-    me = chain.accounts[int(account_index)]
-    decimals = d.token.decimals()
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="member_month.py", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    p.add_argument("network", metavar="NETWORK", help="tester, local (`vc node start`) or a name from vc.toml")
+    p.add_argument("account", metavar="ACCOUNT",
+                   help="the member who signs: a keystore account's name or address, or a test account's index "
+                        "on local networks")
+    p.add_argument("--password-file", type=Path, default=None, metavar="FILE",
+                   help="file whose first line is the keystore password (else VC_PASSWORD, else a prompt)")
+    return p
 
-    def show(base: int) -> str:
-        return format_amount(base, decimals, grouping=True)
+
+def member_month(network_name: str, account: str, password_file: Path | None = None) -> None:
+    from vcengine.client import ContractReverted
+    from vcengine.commands.common import Session
+    from vcengine.stock import AssetState
+
+    s = Session.start(network_name, as_json=False)
+    d = s.deployment
+    me = s.signer(account, None, password_file)
+    show = s.fmt
 
     print(f"{me.address}: net position {show(d.treasury.net_position(me.address))} before")
     for asset_id in range(1, d.stock.asset_count() + 1):
@@ -50,5 +61,13 @@ def main(network_name: str = "local", account_index: str = "2") -> None:
     print(f"{me.address}: net position {show(d.treasury.net_position(me.address))} after")
 
 
+def main(*argv: str) -> None:
+    """``main("local", "2")`` as the command line ``member_month.py local 2``."""
+    args = parser().parse_args(argv)  # --help and bad arguments before the engine is imported
+    from vcengine.cli import handle_errors
+
+    handle_errors(member_month)(args.network, args.account, args.password_file)
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:])

@@ -8,7 +8,8 @@ from vcengine.units import format_amount, parse_amount
 
 @pytest.mark.parametrize(
     "text, decimals, base",
-    [("12.5", 6, 12_500_000), ("0", 6, 0), ("1", 18, 10**18), ("0.000001", 6, 1), ("1_000", 6, 1_000_000_000),
+    [("12.5", 6, 12_500_000), ("0", 6, 0), ("1", 18, 10**18), ("0.000001", 6, 1), ("1000", 6, 1_000_000_000),
+     ("5.", 6, 5_000_000), (".5", 6, 500_000),
      (" 7 ", 2, 700), ("3", 0, 3),
      # more significant digits than Decimal's default context of 28 keeps: none may be rounded away
      ("1234567890123456789012345.123456", 6, 1234567890123456789012345123456)],
@@ -20,8 +21,9 @@ def test_parse_amount(text, decimals, base):
 @pytest.mark.parametrize(
     "text, message",
     [("-1", "zero or more"), ("abc", "must be a number"), ("0.0000001", "more than 6 decimal places"),
-     ("inf", "zero or more"), ("", "must be a number"),
-     ("1.0000000000000000000000000001", "more than 6 decimal places"), ("1e100", "too large"),
+     ("inf", "no exponent"), ("NaN", "no exponent"), ("1e3", "no exponent"), ("1_000", "no exponent"),
+     ("1,000", "no exponent"), ("+5", "no exponent"), ("", "must be a number"), ("\u0663", "must be a number"),
+     ("1.0000000000000000000000000001", "more than 6 decimal places"), ("1" * 100, "too large"),
      (str(2**256), "too large")],
 )
 def test_parse_amount_refuses(text, message):

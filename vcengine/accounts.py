@@ -7,7 +7,7 @@ never printed or logged.
 Example::
 
     >>> path = new_account("alice", "correct horse")
-    >>> load_account("alice", "correct horse").address == read_keystore(path)["address"]
+    >>> load_account("alice", "correct horse").address == keystore_address(read_keystore(path))
     True
 """
 
@@ -40,12 +40,18 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _write(name: str, keystore: dict[str, Any]) -> Path:
-    folder = keystore_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.json"
+def check_new_name(name: str) -> Path:
+    """The keystore path for a new account ``name``, or InputError if the name is malformed or taken
+    (checked before any password is asked)."""
+    path = keystore_dir() / f"{_check_name(name)}.json"
     if path.exists():
         raise InputError(f"an account named {name!r} already exists ({path}); choose another name")
+    return path
+
+
+def _write(name: str, keystore: dict[str, Any]) -> Path:
+    path = check_new_name(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(keystore, fh)
@@ -86,6 +92,16 @@ def check_private_key(private_key: str) -> bytes:
     return bytes.fromhex(text)
 
 
+def check_private_key_address(private_key: str) -> str:
+    """The checksum address of a hex private key (InputError for a malformed key, never shown)."""
+    return Account.from_key(check_private_key(private_key)).address
+
+
+def keystore_address(keystore: dict[str, Any]) -> str:
+    """The checksum address a v3 keystore declares (read by :func:`read_keystore`)."""
+    return to_checksum_address("0x" + keystore["address"].lower().removeprefix("0x"))
+
+
 def import_key(name: str, private_key: str, password: str) -> Path:
     """Encrypt an existing private key (hex) under ``name``."""
     _check_name(name)
@@ -93,10 +109,35 @@ def import_key(name: str, private_key: str, password: str) -> Path:
     return _write(name, Account.encrypt(key, _check_password(password)))
 
 
-def import_keystore(name: str, source: Path) -> Path:
-    """Copy a wallet's keystore file under ``name`` (it stays encrypted with its own password)."""
+def import_keystore(name: str, source: Path, password: str) -> Path:
+    """Copy a wallet's keystore file under ``name``; it stays encrypted with its own password, which
+    must open it: a wrong one is refused before anything is written."""
     _check_name(name)
-    return _write(name, read_keystore(source))
+    keystore = read_keystore(source)
+    check_keystore_password(keystore, _check_password(password), f"keystore {source}")
+    return _write(name, keystore)
+
+
+def check_keystore_password(keystore: dict[str, Any], password: str, what: str) -> bytes:
+    """The private key inside ``keystore``, or InputError when ``password`` does not open it."""
+    try:
+        return bytes(Account.decrypt(keystore, password))
+    except (ValueError, TypeError, KeyError) as exc:  # eth-keyfile's errors derive from ValueError/TypeError
+        if "MAC mismatch" in str(exc):
+            raise InputError(f"wrong password for {what}: nothing was changed or sent") from None
+        raise InputError(f"cannot decrypt {what}: {exc or type(exc).__name__}") from None
+
+
+def other_names(address: str, name: str) -> list[str]:
+    """What else ``address`` is known as: other stored accounts' names, and ``test account N`` when it
+    is one of the local node's well-known test keys (which must never hold real funds)."""
+    from vcengine.chains import ANVIL_ADDRESSES
+
+    found = [f"account {n!r} ({path})" for n, a, path in list_accounts() if a.lower() == address.lower() and n != name]
+    for index, test_address in enumerate(ANVIL_ADDRESSES):
+        if test_address.lower() == address.lower():
+            found.append(f"test account {index} of local networks (a well-known key: never use it on a public chain)")
+    return found
 
 
 def list_accounts() -> list[tuple[str, str, Path]]:
@@ -108,7 +149,7 @@ def list_accounts() -> list[tuple[str, str, Path]]:
             data = read_keystore(path)
         except InputError:
             continue
-        found.append((path.stem, to_checksum_address("0x" + data["address"].lower().removeprefix("0x")), path))
+        found.append((path.stem, keystore_address(data), path))
     return found
 
 
@@ -130,9 +171,5 @@ def find_account(name_or_address: str) -> tuple[str, str, Path]:
 
 def load_account(name_or_address: str, password: str) -> LocalAccount:
     """Decrypt a stored account; a wrong password is InputError (nothing is sent)."""
-    _, _, path = find_account(name_or_address)
-    try:
-        key = Account.decrypt(read_keystore(path), password)
-    except ValueError:
-        raise InputError(f"wrong password for account {name_or_address!r}") from None
-    return Account.from_key(key)
+    name, _, path = find_account(name_or_address)
+    return Account.from_key(check_keystore_password(read_keystore(path), password, f"account {name!r} ({path})"))

@@ -451,6 +451,42 @@ class AnvilChain(Chain):
             self.process.stderr.close()
 
 
+def connection_problem(exc: BaseException) -> str:
+    """What went wrong reaching a node, in a few words (``connection refused``, ``the host name
+    does not resolve``, ``no answer within 60 s``, ``HTTP 401 Unauthorized``), without the HTTP
+    library's internals (pools, retries, object addresses)."""
+    import requests
+
+    chain: list[BaseException] = []  # the exception, what caused it, what caused that...
+    cause: BaseException | None = exc
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        cause = cause.__cause__ or next((a for a in cause.args if isinstance(a, BaseException)), None) or (
+            None if cause.__suppress_context__ else cause.__context__)
+    for err in chain:
+        if isinstance(err, requests.HTTPError) and err.response is not None:
+            return f"the server answered HTTP {err.response.status_code} {err.response.reason or ''}".rstrip()
+        if isinstance(err, requests.Timeout) or isinstance(err, (socket.timeout, TimeoutError)):
+            return "no answer in time (timed out)"
+        if isinstance(err, socket.gaierror):
+            return "the host name does not resolve"
+        if isinstance(err, requests.exceptions.SSLError):
+            return "the TLS handshake failed (check the URL's scheme and the server's certificate)"
+        if isinstance(err, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(err, ConnectionResetError):
+            return "the connection was reset"
+        if isinstance(err, FileNotFoundError):
+            return "no IPC socket at that path"
+        if isinstance(err, ValueError):  # a JSON decoding error: something answered, but not a node
+            return "the answer is not JSON-RPC (is this the node's RPC URL?)"
+    errno = next((e.errno for e in reversed(chain) if isinstance(e, OSError) and e.errno), None)
+    if errno is not None:
+        return os.strerror(errno).lower()
+    text = str(exc)
+    return type(exc).__name__ if not text or "object at 0x" in text or "Pool(" in text else text
+
+
 class RpcChain(Chain):
     """Any JSON-RPC endpoint, with the signing keys the caller provides."""
 
@@ -465,7 +501,7 @@ class RpcChain(Chain):
         try:
             w3.eth.chain_id
         except Exception as exc:
-            raise ChainError(f"cannot reach a JSON-RPC node at {url}: {exc}") from exc
+            raise ChainError(f"cannot reach a JSON-RPC node at {url}: {connection_problem(exc)}") from exc
         super().__init__(name, w3, [Account.from_key(k) for k in keys or []])
 
 

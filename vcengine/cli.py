@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from typing import Any, Callable
 
@@ -174,8 +175,80 @@ chain_option = click.option(
 )
 
 
+class WholeNumber(click.ParamType):
+    """An integer written in plain digits (``12``, ``-5``): ``1e3``, ``1_000``, ``12.0``, ``NaN`` and
+    ``inf`` are refused with the accepted format named. The sign is accepted so that a negative
+    value reaches the command's own check ("must be 1 or more"), which names the rule."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        text = str(value).strip()
+        if not re.fullmatch(r"[-+]?[0-9]+", text):
+            self.fail(f"{value!r} is not a valid integer: write it in plain digits, such as 12 "
+                      "(no exponent, '.', '_' or ',')", param, ctx)
+        return int(text)
+
+
+WHOLE_NUMBER = WholeNumber()
+#: A command-line token that looks like a negative number (``-5``, ``-0.5``, ``-.5``, ``-1e3``,
+#: ``-inf``, ``-nan``): no vc option starts with a digit or a '.', or is spelled so, so such a token is
+#: always a value, never an option.
+_NEGATIVE_NUMBER = re.compile(r"-([0-9.].*|inf|infinity|nan)", re.IGNORECASE)
+#: Hides a negative number's '-' from click's option parser for the length of one parse.
+_HIDDEN = "\x00"
+
+
+def _unhide(value: Any) -> Any:
+    if isinstance(value, str):
+        return value[len(_HIDDEN):] if value.startswith(_HIDDEN) else value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_unhide(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _unhide(v) for k, v in value.items()}
+    return value
+
+
+def _numbers_as_values(command: click.Command) -> None:
+    """Make every command under ``command`` read numbers the same way: a token such as ``-5`` is
+    an argument (or an option's value), never an unknown option, so ``vc assets bid 1 -5`` gets the
+    command's "must be more than zero" rather than click's "No such option: -5"; and every integer
+    parameter is a :class:`WholeNumber`. Done once per command, when LazyGroup first hands it out."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _numbers_as_values(sub)
+        return
+    if getattr(command, "_vc_numbers_as_values", False):
+        return
+    command._vc_numbers_as_values = True  # type: ignore[attr-defined]
+    for param in command.params:
+        if param.type is click.INT:
+            param.type = WHOLE_NUMBER
+    make_parser = command.make_parser
+
+    def make_number_parser(ctx: click.Context) -> Any:
+        parser = make_parser(ctx)
+        parse = parser.parse_args
+
+        def parse_args(args: list[str]) -> Any:
+            shown = [_HIDDEN + a if _NEGATIVE_NUMBER.fullmatch(a) else a for a in args]
+            opts, rest, order = parse(shown)
+            return _unhide(opts), _unhide(rest), order
+
+        parser.parse_args = parse_args  # type: ignore[method-assign]
+        return parser
+
+    command.make_parser = make_number_parser  # type: ignore[method-assign]
+
+
 class LazyGroup(click.Group):
-    """A group whose command modules are imported only when used (``vc --help`` stays fast)."""
+    """A group whose command modules are imported only when used (``vc --help`` stays fast).
+
+    Every command it hands out reads numbers one way (:func:`_numbers_as_values`): ``-5`` is a value,
+    and integers are plain digits.
+    """
 
     LAZY = {
         "node": "vcengine.commands.node:node",
@@ -204,7 +277,10 @@ class LazyGroup(click.Group):
 
             module, attr = self.LAZY[cmd_name].split(":")
             self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
-        return super().get_command(ctx, cmd_name)
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _numbers_as_values(command)
+        return command
 
     def main(self, args: Any = None, *rest: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         """Click's own refusals (an unknown option, a value of the wrong type) are bad input too:

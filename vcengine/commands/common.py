@@ -422,7 +422,12 @@ def _plain(value: Any) -> Any:
 
 
 def read_password(password_file: Path | None, prompt: str, confirm: bool = False) -> str:
-    """From ``--password-file``, else ``VC_PASSWORD``, else a hidden prompt. Never echoed."""
+    """From ``--password-file`` (its first line), else ``VC_PASSWORD``, else a hidden prompt on the
+    terminal. Never echoed. An empty password from any of them is refused (InputError), and so is
+    asking without a terminal: a script must say where the password comes from.
+    """
+    import sys
+
     if password_file is not None:
         try:
             text = password_file.read_text(encoding="utf-8")
@@ -430,10 +435,23 @@ def read_password(password_file: Path | None, prompt: str, confirm: bool = False
             raise InputError(f"cannot read password file {password_file}: {exc.strerror}") from None
         except UnicodeDecodeError:
             raise InputError(f"password file {password_file} is not UTF-8 text") from None
-        return text.splitlines()[0] if text else ""
-    if os.environ.get("VC_PASSWORD"):
+        password = text.splitlines()[0] if text else ""
+        if not password:
+            raise InputError(f"password file {password_file} is empty (its first line is the password): "
+                             "an empty password is refused")
+        return password
+    if "VC_PASSWORD" in os.environ:
+        if not os.environ["VC_PASSWORD"]:
+            raise InputError("VC_PASSWORD is set but empty: an empty password is refused "
+                             "(unset it to be asked, or give --password-file)")
         return os.environ["VC_PASSWORD"]
-    return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    if not sys.stdin.isatty():
+        raise InputError(f"{prompt}: there is no terminal to ask on; set VC_PASSWORD or --password-file")
+    password = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, default="", show_default=False,
+                            err=True)
+    if not password:
+        raise InputError("the password must not be empty")
+    return password
 
 
 def check_address(value: str, what: str) -> str:
@@ -446,30 +464,33 @@ def check_address(value: str, what: str) -> str:
 
 
 def check_amount(text: str, decimals: int, what: str, positive: bool = True) -> int:
-    """Token units (``12.5``) to base units; negative, malformed, zero (when ``positive``) or too
-    precise amounts are refused."""
-    base = parse_amount(text, decimals, what)
-    if positive and base == 0:
-        raise InputError(f"{what} must be more than zero, got {text!r}")
-    return base
+    """Token units (``12.5``) to base units. Refused, naming ``what`` and the accepted format: a
+    negative amount, zero (when ``positive``: "must be more than zero"), anything but plain decimal
+    notation (``NaN``, ``inf``, ``1e3``, ``1_000``) and more decimals than the token has."""
+    return parse_amount(text, decimals, what, positive=positive)
 
 
-def check_id(value: int, what: str) -> int:
-    if value < 1:
-        raise InputError(f"{what} must be 1 or more, got {value}")
+def check_id(value: int, what: str, minimum: int = 1) -> int:
+    """A whole-number argument (an id, a count): ``minimum`` (1 or 0) or more, else InputError."""
+    if value < minimum:
+        raise InputError(f"{what} must be {'zero' if minimum == 0 else minimum} or more, got {value}")
     return value
 
 
-_DURATION = re.compile(r"^(\d+)\s*([smhdw]?)$")
+_DURATION = re.compile(r"(-?)([0-9]+)\s*([smhdw]?)")
 _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def parse_duration(text: str, what: str) -> int:
-    """``90``, ``90s``, ``15m``, ``12h``, ``3d``, ``2w`` to seconds."""
-    match = _DURATION.match(str(text).strip().lower())
+    """``90``, ``90s``, ``15m``, ``12h``, ``3d``, ``2w`` to seconds (zero or more)."""
+    match = _DURATION.fullmatch(str(text).strip().lower())
     if not match:
-        raise InputError(f"{what} must be a duration such as 3600, 90s, 15m, 12h, 3d or 2w, got {text!r}")
-    return int(match.group(1)) * _SECONDS[match.group(2)]
+        raise InputError(f"{what} must be a duration such as 3600, 90s, 15m, 12h, 3d or 2w "
+                         f"(whole digits and one unit), got {text!r}")
+    seconds = int(match.group(2)) * _SECONDS[match.group(3)]
+    if match.group(1) and seconds:
+        raise InputError(f"{what} must be zero or more, got {text!r}")
+    return seconds
 
 
 def show_rate(bps: int | None) -> str:
