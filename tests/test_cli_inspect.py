@@ -267,7 +267,7 @@ def test_status_parameters_former_members_and_80_columns(tmp_path: Path, monkeyp
         # begins; the second month has begun, so 180 / 3 = 60 is each member's now
         ok("assets", "pay-rent", "1", "--periods", "9", "--account", "2")
         ok("payout", "claim", "--account", "0")
-        ok("labour", "leave", "--account", "1")  # gone, still owed its 60
+        ok("labour", "leave", "--account", "1", "--yes")  # gone, still owed its 60
 
         status = read_only("status", "--account", "2")
         assert status["parameters"] == {"period_seconds": PERIOD, "grace_seconds": GRACE, "sale_seconds": SALE,

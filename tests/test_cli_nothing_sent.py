@@ -234,7 +234,7 @@ def test_leaving_asks_for_confirmation(world, monkeypatch):
                   "--yes", "--json")
         committed = vc("labour", "leave", "--network", "tester", "--commune", d.commune.address, "--account", "2",
                        "--json")
-    assert refused.exit_code == 2 and "pass --yes to confirm" in last_json(refused)["error"]
+    assert refused.exit_code == 2 and "Pass --yes to confirm" in last_json(refused)["error"]
     assert stranger.exit_code == 1 and last_json(stranger)["revert"]["name"] == "CommuneNotMember"
     assert left.exit_code == 0, left.output
     assert not d.commune.is_member(chain.accounts[3].address)

@@ -79,8 +79,8 @@ def confirm(question: str) -> None:
     import sys
 
     if not sys.stdin.isatty():
-        raise InputError(f"{question.rstrip('?')}: this cannot be undone or costs real funds; "
-                         "pass --yes to confirm (there is no terminal to ask)")
+        raise InputError(f"not confirmed: {question} Pass --yes to confirm (there is no terminal to ask); "
+                         "nothing was sent")
     if not click.confirm(question, default=False, err=True):
         raise InputError("not confirmed: nothing was sent")
 
@@ -291,19 +291,24 @@ class Session:
         if self._status is not None:
             self._status.stop()
             self._status = None
-        tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
-        label = _label(contract, function)
-        self.pending = [p for p in self.pending if p["hash"] != tx_hash]
-        events = self.decode_events(receipt)
+        events = self.record_mined(contract, function, receipt)
         display = self.display
         status = "mined" if receipt["status"] == 1 else "mined and REVERTED"
-        self.txs.append({"action": label, "hash": tx_hash, "gas_used": receipt["gasUsed"],
-                         "block": receipt["blockNumber"], "status": "ok" if receipt["status"] == 1 else "reverted",
-                         "events": [{"contract": c, "name": n, "args": display.json_args(n, a, t)}
-                                    for c, n, a, t in events]})
         self.say(f"  {status} in block {receipt['blockNumber']:,}, gas used {receipt['gasUsed']:,}")
         for contract_name, name, args, types in events:
             self.say(f"  [cyan]{contract_name}.{name}[/]({escape(display.args(name, args, types))})")
+
+    def record_mined(self, contract: str, function: str, receipt: Any) -> list[tuple[str, str, dict[str, Any], dict[str, str]]]:
+        """Keep a mined transaction for --json (in order, with its decoded events); returns the events."""
+        tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+        self.pending = [p for p in self.pending if p["hash"] != tx_hash]
+        events = self.decode_events(receipt)
+        display = self.display
+        self.txs.append({"action": _label(contract, function), "hash": tx_hash, "gas_used": receipt["gasUsed"],
+                         "block": receipt["blockNumber"], "status": "ok" if receipt["status"] == 1 else "reverted",
+                         "events": [{"contract": c, "name": n, "args": display.json_args(n, a, t)}
+                                    for c, n, a, t in events]})
+        return events
 
     def report_tx(self, label: str, tx: TxResult | None) -> None:
         """Name a transaction the session has already shown (its --json ``action``)."""

@@ -342,26 +342,13 @@ class KeeperService:
 
     # ------------------------------------------------------------ transactions sent
 
-    _MIDDLEWARE = "vc_keeper_sent"
-
     def _watch(self) -> None:
-        """Name each transaction the moment the node accepts it (a web3 middleware on
-        ``eth_sendRawTransaction``), and leave retrying to the keeper's own policy (web3's HTTP
-        provider would otherwise retry each call for about two seconds, unlogged)."""
-        from web3.middleware import Web3Middleware
-
-        service = self
+        """Be the chain's observer: each transaction is named in the keeper's own log the moment the
+        node accepts it (no spinner, one line or one JSON object per event) and recorded for the
+        summary; and leave retrying to the keeper's own policy (web3's HTTP provider would otherwise
+        retry each call for about two seconds, unlogged)."""
         w3 = self.s.chain.w3
-
-        class SentRecorder(Web3Middleware):
-            def response_processor(self, method: Any, response: Any) -> Any:
-                if method == "eth_sendRawTransaction" and isinstance(response, dict) and response.get("result"):
-                    result = response["result"]
-                    service._sent(result if isinstance(result, str) else "0x" + bytes(result).hex())
-                return response
-
-        if self._MIDDLEWARE not in w3.middleware_onion:
-            w3.middleware_onion.add(SentRecorder, self._MIDDLEWARE)
+        self.s.chain.observer = _KeeperObserver(self)
         if hasattr(w3.provider, "exception_retry_configuration"):
             self._provider_retry = w3.provider.exception_retry_configuration
             w3.provider.exception_retry_configuration = None
@@ -371,8 +358,26 @@ class KeeperService:
         if not self._watching:
             return
         w3 = self.s.chain.w3
-        if self._MIDDLEWARE in w3.middleware_onion:
-            w3.middleware_onion.remove(self._MIDDLEWARE)
+        self.s.chain.observer = None
         if hasattr(w3.provider, "exception_retry_configuration"):
             w3.provider.exception_retry_configuration = self._provider_retry
         self._watching = False
+
+
+@dataclass
+class _KeeperObserver:
+    """The chain's observer while the keeper runs (see vcengine.client._send)."""
+
+    service: KeeperService
+
+    def before_send(self, contract: str, function: str, cost_wei: int) -> None:
+        self.service.s.before_send(contract, function, cost_wei)
+
+    def sent(self, contract: str, function: str, tx_hash: str) -> None:
+        self.service._sent(tx_hash)
+
+    def waiting(self, tx_hash: str, waited: float) -> None:
+        """The keeper's log has no spinner: a wait shows as the gap between "sent" and the action."""
+
+    def mined(self, contract: str, function: str, receipt: Any) -> None:
+        self.service.s.record_mined(contract, function, receipt)
