@@ -274,3 +274,27 @@ def test_each_simulation_mode_is_the_one_used(world, monkeypatch, mode):
     assert simulation.mode == mode
     assert (simulation.gas is None) == (mode == "views")
     assert d.token.allowance(renter.address, d.stock.address) == 0
+
+
+def test_a_keeper_without_eth_stops_with_its_summary(world, monkeypatch, tmp_path):
+    """The closed auction is due; a keeper whose signer cannot pay the gas sends nothing, says why
+    and which account, prints its summary and exits 2."""
+    from eth_account import Account
+
+    w = world.reset()
+    d, chain = w.d, w.chain
+    pauper = Account.create()
+    key_file = tmp_path / "key"
+    key_file.write_text(pauper.key.hex())
+    block = chain.w3.eth.block_number
+    with sandbox(w.tmp), monkeypatch.context() as mp:
+        mp.setattr(networks, "_TESTER", chain)
+        mp.setenv("VC_PASSWORD", "correct horse")
+        assert vc("accounts", "import", "keeper", "--private-key-file", str(key_file)).exit_code == 0
+        result = vc("keeper", "run", "--once", "--network", "tester", "--commune", d.commune.address, "--account",
+                    "keeper", "--json")
+    assert result.exit_code == 2, result.output
+    out = last_json(result)
+    assert out["ok"] is False and out["stopped_by"] == "bad_input" and out["done"] == []
+    assert pauper.address in out["error"] and "holds 0 ETH" in out["error"]
+    assert chain.w3.eth.block_number == block

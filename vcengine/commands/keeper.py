@@ -224,6 +224,11 @@ class KeeperService:
                         break
                 if not acted:
                     self.log.emit("idle", "nothing due", round=self.rounds)
+            except InputError as exc:  # e.g. no ETH left for gas: nothing was sent; stop with the summary
+                if sender is None:
+                    raise  # before the first round (a bad signer, no deployment): the plain error, exit 2
+                self.give_up(f"stopped: {exc}", None, stopped_by="bad_input")
+                return "unreachable"  # exit 2, the summary given
             except TimeExhausted as exc:  # a transaction not mined in time: the next round sees it
                 self.log.emit("round_error", f"{exc}; the next round checks it", level="error", round=self.rounds)
                 self._lose_in_flight()
@@ -324,10 +329,12 @@ class KeeperService:
         self.log.emit("summary", self._summary_text(how))
         self.s.finish(result)
 
-    def give_up(self, message: str, failures: int) -> None:
-        """The node stayed unreachable: the summary, and the error on stderr (exit 2)."""
-        error = f"{message}; gave up after {failures - 1} retr{'ies' if failures != 2 else 'y'}"
-        result = {**self._result(), "stopped_by": "unreachable"}
+    def give_up(self, message: str, failures: int | None, stopped_by: str = "unreachable") -> None:
+        """The node stayed unreachable (or the signer can no longer pay): the summary, and the error on
+        stderr (exit 2)."""
+        error = message if failures is None else (
+            f"{message}; gave up after {failures - 1} retr{'ies' if failures != 2 else 'y'}")
+        result = {**self._result(), "stopped_by": stopped_by}
         if self.log.as_json:
             self.log.emit("summary", error, level="error", ok=False, kind="chain", error=error,
                           network=self.s.network.name, **result, transactions=self.s.txs)
