@@ -101,21 +101,18 @@ def balance(who: str | None, account: str | None, network_name: str, commune_add
             series = BondSeriesClient(s.chain, series_at, s.artifacts)
             units, due = series.balance_of(address), series.pay_withdrawable(address)
             if units or due:
-                entry: dict = {"asset_id": asset_id, "series": series_at}
-                show.put_amount(entry, "bonds", units)
-                show.put_amount(entry, "payments_due", due)
-                held.append(entry)
+                held.append((asset_id, units, due))
     claimable = d.treasury.claimable(address)
     credits = d.stock.credits(address)
     s.say(f"{show.address(address)}: {eth(wei)}; {show.amount(tokens)}; payout claimable {show.amount(claimable)}; "
           f"credits {show.amount(credits)}")
-    for h in held:
-        s.say(f"  bonds of asset {h['asset_id']}: {show.amount(h['bonds_base_units'])} "
-              f"(payments due {show.amount(h['payments_due_base_units'])})")
+    for asset_id, units, due in held:
+        s.say(f"  bonds of asset {asset_id}: {show.amount(units)} (payments due {show.amount(due)})")
     out.update({"commune": d.commune.address, "symbol": symbol})
     for key, base in (("tokens", tokens), ("payout_claimable", claimable), ("credits", credits)):
         show.put_amount(out, key, base)
-    s.finish({**out, "bonds": held})
+    s.finish({**out, "bonds": [{"asset_id": asset_id, "bonds": show.plain_amount(units),
+                                "payments_due": show.plain_amount(due)} for asset_id, units, due in held]})
 
 
 @click.command()

@@ -82,10 +82,10 @@ def start(port: int | None, state_file: Path | None, no_state: bool, as_json: bo
         raise InputError(f"something already answers on {url}: choose another --port (or VC_NODE_PORT)")
     if no_state and state_file is not None:
         raise InputError("give either --state FILE or --no-state, not both")
+    folder.mkdir(parents=True, exist_ok=True)  # the default state file's folder
     state = None if no_state else (state_file or folder / "anvil-state.json").resolve()
     if state is not None:
         check_state_file(state)
-    folder.mkdir(parents=True, exist_ok=True)
     args = [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(port), "--accounts", str(LOCAL_ACCOUNTS),
             "--mnemonic", ANVIL_MNEMONIC, "--chain-id", str(LOCAL_CHAIN_ID)]
     if state is not None:
