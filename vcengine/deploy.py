@@ -14,12 +14,14 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
 
 from eth_account.signers.local import LocalAccount
 from web3.utils.address import get_create_address
 
 from vcengine.chains import Chain
-from vcengine.client import ContractClient, ErrorDecoder, InputError, TxResult, _result, _send, require_address, require_int
+from vcengine.client import (ContractClient, ErrorDecoder, InputError, TxResult, _result, _send, require_address,
+                             require_int, revert_data)
 from vcengine.commune import CommuneClient
 from vcengine.compiler import CompileResult, load_artifacts
 from vcengine.stock import CommonStockClient
@@ -174,7 +176,7 @@ def deploy_code_store(chain: Chain, deployer: LocalAccount, data: bytes, artifac
     code = b"\x00" + data
     if len(code) > 24_576:
         raise InputError(f"a code-data contract holds at most 24,575 bytes (EIP-170), got {len(data)}")
-    initcode = "0x" + _CODE_STORE_PREFIX.format(size=len(code)) + code.hex()
+    initcode = _code_store_initcode(data)
     decoder = ErrorDecoder([a.abi for a in artifacts.artifacts.values()])
     receipt = _send(chain, {"data": initcode}, deployer, 0, decoder, "code store", "constructor")
     stored = chain.w3.eth.get_code(receipt["contractAddress"])
@@ -190,7 +192,16 @@ class FactoryDeployment:
     factory: str
     deployers: dict[str, str]
     series_implementation: str
+    #: Gas used by the pieces deployed by this call (a piece reused from ``existing`` has none).
     gas: dict[str, int]
+
+
+#: The pieces of a factory in the order they are deployed: CommonStock's creation code in two
+#: code-data contracts, the three deployers, the bond series implementation, then the factory.
+FACTORY_PIECES = ("StockCodeHead", "StockCodeTail", "CommuneDeployer", "TreasuryDeployer", "StockDeployer",
+                  "BondSeries", "CommuneFactory")
+#: The pieces the factory's constructor takes, in its parameters' order.
+_FACTORY_ARGS = ("CommuneDeployer", "TreasuryDeployer", "StockDeployer", "BondSeries")
 
 
 def _client_class(name: str) -> type[ContractClient]:
@@ -198,31 +209,204 @@ def _client_class(name: str) -> type[ContractClient]:
     return type(f"{name}Client", (ContractClient,), {"CONTRACT": name})
 
 
-def deploy_factory(chain: Chain, deployer: LocalAccount, artifacts: CompileResult | None = None) -> FactoryDeployment:
-    """Deploy a :class:`CommuneFactory` with its deployers and bond series implementation (five
-    transactions, once per chain; anyone may then create communes with it)."""
-    artifacts = artifacts or load_artifacts()
-    gas: dict[str, int] = {}
-    deployed: dict[str, str] = {}
-    # CommonStock's creation code, in two code-data contracts for the StockDeployer to read.
+def stock_code_parts(artifacts: CompileResult) -> tuple[bytes, bytes]:
+    """CommonStock's creation code cut in two halves, the data of the two code-data contracts."""
     stock_code = bytes.fromhex(artifacts["CommonStock"].bytecode.removeprefix("0x"))
     half = (len(stock_code) + 1) // 2
-    stores = []
-    for label, part in (("StockCodeHead", stock_code[:half]), ("StockCodeTail", stock_code[half:])):
-        address, used = deploy_code_store(chain, deployer, part, artifacts)
-        gas[label] = used
+    return stock_code[:half], stock_code[half:]
+
+
+def _code_store_initcode(data: bytes) -> str:
+    code = b"\x00" + data
+    return "0x" + _CODE_STORE_PREFIX.format(size=len(code)) + code.hex()
+
+
+def piece_is_current(chain: Chain, label: str, address: str, artifacts: CompileResult) -> bool:
+    """True if ``address`` holds factory piece ``label`` as these artifacts build it: a code-data
+    contract byte for byte, a contract by the length of its runtime code (immutables differ)."""
+    code = bytes(chain.w3.eth.get_code(address))
+    if not code:
+        return False
+    if label in ("StockCodeHead", "StockCodeTail"):
+        return code == b"\x00" + stock_code_parts(artifacts)[label == "StockCodeTail"]
+    expected = bytes.fromhex(artifacts[label].deployed_bytecode.removeprefix("0x"))
+    return len(code) == len(expected)
+
+
+def deploy_factory(chain: Chain, deployer: LocalAccount, artifacts: CompileResult | None = None,
+                   existing: Mapping[str, str] | None = None,
+                   on_deployed: Callable[[str, str, int], None] | None = None) -> FactoryDeployment:
+    """Deploy a :class:`CommuneFactory` with its deployers and bond series implementation (seven
+    transactions, once per chain; anyone may then create communes with it).
+
+    ``existing`` maps pieces (:data:`FACTORY_PIECES`) already deployed by an earlier, interrupted
+    run to their addresses; they are reused, not paid for again (the caller checks them with
+    :func:`piece_is_current`). ``on_deployed(label, address, gas_used)`` is called as soon as each
+    new piece is mined, so that the caller can record it before the next one is sent.
+    """
+    artifacts = artifacts or load_artifacts()
+    existing = dict(existing or {})
+    gas: dict[str, int] = {}
+    deployed: dict[str, str] = {}
+
+    def made(label: str, address: str, used: int) -> None:
         deployed[label] = address
-        stores.append(address)
-    for name in ("CommuneDeployer", "TreasuryDeployer", "StockDeployer", "BondSeries"):
-        args = stores if name == "StockDeployer" else []
+        gas[label] = used
+        if on_deployed is not None:
+            on_deployed(label, address, used)
+
+    for label, part in zip(("StockCodeHead", "StockCodeTail"), stock_code_parts(artifacts)):
+        if label in existing:
+            deployed[label] = existing[label]
+        else:
+            made(label, *deploy_code_store(chain, deployer, part, artifacts))
+    for name in FACTORY_PIECES[2:]:
+        if name in existing:
+            deployed[name] = existing[name]
+            continue
+        args = ([deployed["StockCodeHead"], deployed["StockCodeTail"]] if name == "StockDeployer" else
+                [deployed[n] for n in _FACTORY_ARGS] if name == "CommuneFactory" else [])
         client = _client_class(name).deploy(chain, deployer, *args, artifacts=artifacts)
-        gas[name] = _gas(client.deploy_receipt)
-        deployed[name] = client.address
-    factory = CommuneFactoryClient.deploy(chain, deployer, deployed["CommuneDeployer"], deployed["TreasuryDeployer"],
-                                          deployed["StockDeployer"], deployed["BondSeries"], artifacts=artifacts)
-    gas["CommuneFactory"] = _gas(factory.deploy_receipt)
+        made(name, client.address, _gas(client.deploy_receipt))
+    factory = deployed.pop("CommuneFactory")
     series = deployed.pop("BondSeries")
-    return FactoryDeployment(factory.address, deployed, series, gas)
+    return FactoryDeployment(factory, deployed, series, gas)
+
+
+# ---------------------------------------------------------------- the plan of a deployment
+
+
+@dataclass(frozen=True)
+class PlannedTx:
+    """One transaction a deployment would send, with its estimated gas and how it was estimated."""
+
+    #: ``StockCodeHead`` ... ``CommuneFactory`` (the factory's pieces), ``TestStablecoin`` or
+    #: ``CommuneFactory.create``.
+    label: str
+    #: ``create`` (a contract creation) or ``call``.
+    kind: str
+    #: The created contract's address (predicted from the sender's nonce) or the called contract's.
+    address: str
+    gas: int
+    #: A key of :data:`ESTIMATED_BY`.
+    estimated_by: str
+
+    @property
+    def how(self) -> str:
+        return ESTIMATED_BY[self.estimated_by]
+
+
+BY_NODE, BY_NODE_PREDICTED, BY_REHEARSAL = "eth_estimateGas", "eth_estimateGas+predicted", "rehearsal"
+#: How a step's gas was estimated, in words.
+ESTIMATED_BY = {
+    BY_NODE: "eth_estimateGas on the network's node",
+    BY_NODE_PREDICTED: "eth_estimateGas on the network's node, with the addresses of the pieces sent before it "
+                       "predicted from the deployer's nonce",
+    BY_REHEARSAL: "it needs contracts not yet deployed: the steps before it were run on a scratch embedded chain "
+                  "(py-evm, the same EVM rules), then eth_estimateGas there",
+}
+
+
+def plan_deployment(chain: Chain, sender: str, params: CommuneParams, artifacts: CompileResult, *,
+                    factory: str | None, token: str | None,
+                    pieces: Mapping[str, str] | None = None) -> list[PlannedTx]:
+    """The transactions a deployment from ``sender`` would send, in order, each with its gas
+    estimated on ``chain`` by ``eth_estimateGas``; nothing is sent.
+
+    Without ``factory`` the factory's pieces not in ``pieces`` (reused from an interrupted run) come
+    first; without ``token`` a test stablecoin; then ``CommuneFactory.create``. A step that needs a
+    contract not yet deployed (the stock deployer reads the code-data contracts, ``create`` needs
+    the factory and the token) is estimated on a scratch embedded chain where the steps before it
+    are run: the same EVM rules, another chain, so an estimate and not a promise.
+    """
+    w3 = chain.w3
+    pieces = dict(pieces or {})
+    nonce = w3.eth.get_transaction_count(sender, "pending")
+    creates: list[str] = [] if factory else [p for p in FACTORY_PIECES if p not in pieces]
+    if token is None:
+        creates.append("TestStablecoin")
+    at = {label: get_create_address(sender, nonce + i) for i, label in enumerate(creates)}
+    known = {**pieces, **at}
+    factory_at = factory or known["CommuneFactory"]
+    rehearsal: dict[str, int] | None = None
+
+    def rehearse() -> dict[str, int]:
+        nonlocal rehearsal
+        if rehearsal is None:
+            rehearsal = _rehearse(params, artifacts)
+        return rehearsal
+
+    def node_estimate(label: str, tx: dict[str, Any]) -> int:
+        try:
+            return int(w3.eth.estimate_gas({"from": sender, **tx}))
+        except Exception as exc:
+            data = revert_data(exc)
+            if data is None:
+                raise
+            decoder = ErrorDecoder([a.abi for a in artifacts.artifacts.values()])
+            raise InputError(f"the node refuses the deployment's {label} step: {decoder.decode(data)}") from None
+
+    def constructor(name: str, *args: Any) -> dict[str, Any]:
+        art = artifacts[name]
+        contract = w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
+        return {"data": contract.constructor(*args).data_in_transaction}
+
+    plan = []
+    for label in creates:
+        if label in ("StockCodeHead", "StockCodeTail"):
+            part = stock_code_parts(artifacts)[label == "StockCodeTail"]
+            gas, how = node_estimate(label, {"data": _code_store_initcode(part)}), BY_NODE
+        elif label == "StockDeployer":
+            if "StockCodeHead" in pieces and "StockCodeTail" in pieces:
+                gas = node_estimate(label, constructor(label, pieces["StockCodeHead"], pieces["StockCodeTail"]))
+                how = BY_NODE
+            else:
+                gas, how = rehearse()[label], BY_REHEARSAL
+        elif label == "CommuneFactory":
+            args = [known[n] for n in _FACTORY_ARGS]
+            predicted = any(n in at for n in _FACTORY_ARGS)
+            gas, how = node_estimate(label, constructor(label, *args)), BY_NODE_PREDICTED if predicted else BY_NODE
+        else:
+            gas, how = node_estimate(label, constructor(label)), BY_NODE
+        plan.append(PlannedTx(label, "create", at[label], gas, how))
+    if factory is not None and token is not None:
+        config = _create_config(params, check_founders(params.founders), token)
+        data = CommuneFactoryClient(chain, factory, artifacts).contract.encode_abi("create", args=[config])
+        gas, how = node_estimate("CommuneFactory.create", {"to": factory, "data": data}), BY_NODE
+    else:
+        gas, how = rehearse()["CommuneFactory.create"], BY_REHEARSAL
+    plan.append(PlannedTx("CommuneFactory.create", "call", factory_at, gas, how))
+    return plan
+
+
+def _rehearse(params: CommuneParams, artifacts: CompileResult) -> dict[str, int]:
+    """Estimates of the steps that depend on earlier ones, on a scratch embedded chain where the
+    earlier steps are run first (a test stablecoin stands in for the settlement token)."""
+    from vcengine.chains import TesterChain
+
+    scratch = TesterChain(accounts=1)
+    try:
+        deployer = scratch.accounts[0]
+        made = deploy_factory(scratch, deployer, artifacts)
+        token = TestStablecoinClient.deploy(scratch, deployer, artifacts=artifacts)
+        stock_deployer = _client_class("StockDeployer")(scratch, made.deployers["StockDeployer"], artifacts)
+        head, tail = stock_deployer.call("codeHead"), stock_deployer.call("codeTail")
+        art = artifacts["StockDeployer"]
+        constructor = scratch.w3.eth.contract(abi=art.abi, bytecode=art.bytecode).constructor(head, tail)
+        factory = CommuneFactoryClient(scratch, made.factory, artifacts)
+        create = factory.contract.functions.create(_create_config(params, check_founders(params.founders),
+                                                                  token.address))
+        return {"StockDeployer": int(constructor.estimate_gas({"from": deployer.address})),
+                "CommuneFactory.create": int(create.estimate_gas({"from": deployer.address}))}
+    finally:
+        scratch.close()
+
+
+def _create_config(params: CommuneParams, founders: list[str], token: str) -> tuple:
+    """``CommuneFactory.Config`` of ``params``."""
+    return (params.name, params.symbol, founders, params.labour_threshold, params.quorum_cap, token,
+            (params.period_seconds, params.grace_seconds, params.sale_seconds, params.rate_cap_bps,
+             params.liquidation_reserve_bps), params.eoa_only)
 
 
 def create_commune(
@@ -244,10 +428,7 @@ def create_commune(
     token = ERC20Client(chain, require_address(token_address, "settlement token"), artifacts)
     if not chain.w3.eth.get_code(token.address):
         raise InputError(f"settlement token {token.address} has no code on this chain: is it the right network?")
-    config = (params.name, params.symbol, founders, params.labour_threshold, params.quorum_cap, token.address,
-              (params.period_seconds, params.grace_seconds, params.sale_seconds, params.rate_cap_bps,
-               params.liquidation_reserve_bps), params.eoa_only)
-    tx = factory_client.transact("create", config, sender=sender)
+    tx = factory_client.transact("create", _create_config(params, founders, token.address), sender=sender)
     created = tx.event("CommuneCreated").args
     commune = CommuneClient(chain, created["commune"], artifacts)
     treasury = TreasuryClient(chain, created["treasury"], artifacts)

@@ -2,7 +2,10 @@
 
 It holds the chain id, the block, every contract's name, address and ABI file (written beside it
 under ``deployments/abi/``), the factory used and the parameters. Every command finds its
-contracts there (or from ``--commune ADDRESS``).
+contracts there (or from ``--commune ADDRESS``). A record that is replaced is kept beside it as
+``deployments/NETWORK.YYYYMMDDTHHMMSSZ.json`` (UTC). The factory's pieces are recorded in
+``deployments/NETWORK.factory.json`` as each is mined, so that a deployment interrupted after
+paying for some of them resumes with them.
 
 Example::
 
@@ -16,14 +19,17 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from eth_utils import to_checksum_address
 
 from vcengine.chains import Chain
 from vcengine.client import InputError, require_address
 from vcengine.commune import ZERO_ADDRESS, CommuneClient
 from vcengine.compiler import CompileResult
-from vcengine.deploy import CommuneParams, Deployment
+from vcengine.deploy import FACTORY_PIECES, CommuneParams, Deployment, piece_is_current
 from vcengine.stock import CommonStockClient
 from vcengine.token import ERC20Client
 from vcengine.treasury import TreasuryClient
@@ -65,8 +71,47 @@ def load_record(network: str) -> dict[str, Any]:
     missing = [name for name in REQUIRED if not isinstance(contracts, dict) or not isinstance(contracts.get(name), dict)]
     if missing:
         raise InputError(f"{path} is not a deployment record (it names no {', '.join(missing)}): "
-                         f"redeploy with `vc deploy --network {network} --force`")
+                         f"redeploy with `vc deploy --network {network} --force` (it is kept as a dated backup)")
     return record
+
+
+def read_previous(network: str) -> dict[str, Any] | None:
+    """The record ``vc deploy`` would replace: None when there is none, ``{}`` when the file is not
+    a readable JSON object (nothing in it to protect, but it is still kept as a backup)."""
+    path = record_path(network)
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def live_commune(record: dict[str, Any] | None, chain: Chain) -> str | None:
+    """The address of the commune ``record`` names if it was made on ``chain`` and has code there
+    (a record worth protecting from an accidental redeploy), else None."""
+    try:
+        address = require_address(record["contracts"]["Commune"]["address"], "commune")  # type: ignore[index]
+    except (KeyError, TypeError, InputError):
+        return None
+    if record.get("chain_id") != chain.chain_id or not chain.w3.eth.get_code(address):  # type: ignore[union-attr]
+        return None
+    return address
+
+
+def backup_record(network: str) -> Path | None:
+    """Move ``deployments/NETWORK.json`` aside as ``NETWORK.YYYYMMDDTHHMMSSZ.json`` (UTC, now);
+    returns the backup's path (None when there was no record)."""
+    path = record_path(network)
+    if not path.is_file():
+        return None
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    backup, n = path.with_name(f"{network}.{stamp}.json"), 2
+    while backup.exists():  # two replacements within one second
+        backup, n = path.with_name(f"{network}.{stamp}-{n}.json"), n + 1
+    path.rename(backup)
+    return backup
 
 
 #: The contracts every deployment record must name.
@@ -75,7 +120,8 @@ REQUIRED = ("Commune", "Treasury", "CommonStock", "SettlementToken", "BondSeries
 
 def write_record(network: str, chain: Chain, deployment: Deployment, block: int, tx_hash: str,
                  factory: dict[str, Any], artifacts: CompileResult) -> Path:
-    """Write ``deployments/NETWORK.json`` and the ABI files it names."""
+    """Write ``deployments/NETWORK.json`` and the ABI files it names. A record already there is
+    first moved aside (:func:`backup_record`); the new one names it under ``replaces``."""
     folder = deployments_dir()
     (folder / "abi").mkdir(parents=True, exist_ok=True)
     addresses = {**deployment.contracts(), "CommuneFactory": factory["address"]}
@@ -97,19 +143,82 @@ def write_record(network: str, chain: Chain, deployment: Deployment, block: int,
         "params": asdict(deployment.params),
         "gas": deployment.gas,
     }
+    backup = backup_record(network)
+    record["replaces"] = backup.name if backup else None
     path = record_path(network)
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    _write_json(path, record)
     return path
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so that an interruption leaves the old
+    file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.replace(path)
+
+
+# ------------------------------------------------------------------------ the factory's pieces
+
+
+def factory_path(network: str) -> Path:
+    return deployments_dir() / f"{network}.factory.json"
+
+
+def record_factory_piece(network: str, chain: Chain, label: str, address: str, gas: int) -> Path:
+    """Add factory piece ``label`` (just mined at ``address``) to ``deployments/NETWORK.factory.json``."""
+    path = factory_path(network)
+    data = _read_factory_file(path)
+    if data.get("chain_id") != chain.chain_id:
+        data = {}
+    data = {"network": network, "chain_id": chain.chain_id, "pieces": dict(data.get("pieces", {}))}
+    data["pieces"][label] = {"address": address, "gas": gas}
+    _write_json(path, data)
+    return path
+
+
+def recorded_pieces(network: str, chain: Chain, artifacts: CompileResult,
+                    previous: dict[str, Any] | None = None) -> dict[str, str]:
+    """Factory pieces recorded for ``network`` (the factory file, else the factory of the record
+    ``previous``) that were made on this chain and hold the code these artifacts build; a complete
+    factory has ``CommuneFactory`` among them."""
+    found: dict[str, str] = {}
+    if previous and previous.get("chain_id") == chain.chain_id and isinstance(previous.get("factory"), dict):
+        factory = previous["factory"]
+        deployers = factory.get("deployers") if isinstance(factory.get("deployers"), dict) else {}
+        found.update({k: v for k, v in deployers.items() if isinstance(v, str)})
+        for label, key in (("BondSeries", "series_implementation"), ("CommuneFactory", "address")):
+            if isinstance(factory.get(key), str):
+                found[label] = factory[key]
+    data = _read_factory_file(factory_path(network))
+    if data.get("chain_id") == chain.chain_id and isinstance(data.get("pieces"), dict):
+        found.update({label: entry["address"] for label, entry in data["pieces"].items()
+                      if isinstance(entry, dict) and isinstance(entry.get("address"), str)})
+    current = {}
+    for label, address in found.items():
+        try:
+            address = require_address(address, label)
+        except InputError:
+            continue
+        if label in FACTORY_PIECES and piece_is_current(chain, label, address, artifacts):
+            current[label] = address
+    return current
+
+
+def _read_factory_file(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def open_deployment(chain: Chain, network: str, artifacts: CompileResult, commune: str | None = None) -> Deployment:
     """Clients for the commune recorded for ``network`` (or the one at ``commune``), checked to exist."""
     if commune is not None:
         commune_client = CommuneClient(chain, require_address(commune, "--commune"), artifacts)
-        _require_code(chain, commune_client.address, f"--commune {commune_client.address}")
-        treasury_at, stock_at = commune_client.call("treasury"), commune_client.call("stock")
-        if ZERO_ADDRESS in (treasury_at, stock_at):
-            raise InputError(f"commune {commune_client.address} is membership only: it has no treasury or common stock")
+        treasury_at, stock_at = _check_commune(chain, commune_client, network)
         stock = CommonStockClient(chain, stock_at, artifacts)
         token = ERC20Client(chain, stock.call("token"), artifacts)
         params = CommuneParams(founders=[], labour_threshold=commune_client.labour_threshold(),
@@ -122,7 +231,7 @@ def open_deployment(chain: Chain, network: str, artifacts: CompileResult, commun
     if record.get("chain_id") != chain.chain_id:
         raise StaleDeployment(f"{record_path(network)} was made on chain id {record.get('chain_id')}, "
                               f"but network {network!r} is chain id {chain.chain_id}: redeploy with "
-                              f"`vc deploy --network {network} --force`")
+                              f"`vc deploy --network {network}` (the old record is kept as a dated backup)")
     try:
         addr = {name: require_address(entry["address"], f"{name} address in {record_path(network)}")
                 for name, entry in record["contracts"].items()}
@@ -137,13 +246,62 @@ def open_deployment(chain: Chain, network: str, artifacts: CompileResult, commun
                       addr["BondSeriesImplementation"], dict(record.get("gas", {})))
 
 
-def _require_code(chain: Chain, address: str, what: str, network: str | None = None) -> None:
+def _view(chain: Chain, address: str, signature: str, returns: str) -> Any:
+    """``signature()`` read from ``address`` as ``returns``, or None if it reverts, returns nothing
+    or returns something else (probing a contract of unknown kind)."""
+    from eth_abi import decode
+    from eth_utils import function_signature_to_4byte_selector
+
+    try:
+        out = chain.w3.eth.call({**chain.call_defaults, "to": address,
+                                 "data": "0x" + function_signature_to_4byte_selector(signature).hex()})
+        return decode([returns], bytes(out))[0]
+    except Exception:  # a revert, an empty or malformed answer: not this view
+        return None
+
+
+def _check_commune(chain: Chain, commune: CommuneClient, network: str) -> tuple[str, str]:
+    """The treasury and common stock of the commune at ``--commune``, or InputError saying what
+    the address is instead: an account without code, a commune's treasury or common stock, a
+    token, or another contract."""
+    address = commune.address
+    where = f"on network {network!r}"
+    if not chain.w3.eth.get_code(address):
+        raise InputError(f"--commune {address} has no code on this chain ({where}): it is an account, not a "
+                         f"commune's membership contract; is it the right network?")
+    treasury_at, stock_at = _view(chain, address, "treasury()", "address"), _view(chain, address, "stock()", "address")
+    wired = (treasury_at is not None and stock_at is not None
+             and (ZERO_ADDRESS in (treasury_at, stock_at)
+                  or (_view(chain, stock_at, "commune()", "address") == address
+                      and _view(chain, treasury_at, "commune()", "address") == address))
+             and _view(chain, address, "labourThreshold()", "uint256") is not None)
+    if wired:
+        if ZERO_ADDRESS in (treasury_at, stock_at):
+            raise InputError(f"commune {address} is membership only: it has no treasury or common stock")
+        return to_checksum_address(treasury_at), to_checksum_address(stock_at)
+    owner = _view(chain, address, "commune()", "address")
+    if owner is not None and owner != ZERO_ADDRESS:
+        raise InputError(f"--commune {address} is not a commune's membership contract: it belongs to the commune "
+                         f"{to_checksum_address(owner)} (its treasury or common stock); pass --commune "
+                         f"{to_checksum_address(owner)}")
+    symbol = _view(chain, address, "symbol()", "string")
+    if symbol is not None and _view(chain, address, "decimals()", "uint8") is not None:
+        raise InputError(f"--commune {address} is an ERC-20 token ({symbol}), not a commune's membership contract "
+                         f"(`Commune` in deployments/{network}.json)")
+    raise InputError(f"--commune {address} is a contract but not a commune's membership contract (it does not "
+                     f"answer treasury() and stock() as a commune does); pass the `Commune` address of "
+                     f"deployments/{network}.json")
+
+
+def _require_code(chain: Chain, address: str, what: str, network: str) -> None:
     if chain.w3.eth.get_code(address):
         return
-    if network is None:
-        raise InputError(f"{what} has no code on this chain: is it the right network?")
-    hint = (" The embedded 'tester' chain lives only inside one process and is not kept between shell commands."
-            if network == "tester" else
-            " The node may have been restarted without its state file.")
-    raise StaleDeployment(f"{what} ({address}) has no code on network {network!r}: the record is stale.{hint} "
-                          f"Deploy again with `vc deploy --network {network} --force`.")
+    if network == "tester":
+        hint = ("The embedded 'tester' chain lives only inside the process that deployed it: every shell "
+                "command starts a new, empty one. For a chain that persists between commands, start a node "
+                "with `vc node start` and use `--network local` (`vc deploy --network local ...`).")
+    else:
+        hint = (f"The node may have been restarted without its state file, or the network's URL reaches "
+                f"another node. Deploy again with `vc deploy --network {network} ...` (the stale record is "
+                f"kept as a dated backup).")
+    raise StaleDeployment(f"{what} ({address}) has no code on network {network!r}: the record is stale. {hint}")

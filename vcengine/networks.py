@@ -135,6 +135,16 @@ class LocalNodeChain(RpcChain):
         self.w3.provider.make_request("evm_mine", [])
         return self.now()
 
+    def add_balance(self, address: str, wei: int) -> int:
+        """Give ``address`` ``wei`` more test ETH (``anvil_setBalance``: no transaction, no block);
+        returns its new balance."""
+        balance = self.w3.eth.get_balance(address) + wei
+        answer = self.w3.provider.make_request("anvil_setBalance", [address, hex(balance)])
+        if "error" in answer:
+            raise ChainError(f"the node refused anvil_setBalance: {answer['error'].get('message', answer['error'])}; "
+                             f"is network {self.name!r} an anvil node?")
+        return self.w3.eth.get_balance(address)
+
 
 _TESTER: TesterChain | None = None
 

@@ -54,7 +54,7 @@ def _alive(pid: int) -> bool:
 
 def _answers(url: str) -> dict | None:
     try:
-        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 2}))
+        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 2}, exception_retry_configuration=None))
         return {"chain_id": w3.eth.chain_id, "block": w3.eth.block_number}
     except Exception:
         return None
@@ -80,23 +80,30 @@ def start(port: int | None, state_file: Path | None, no_state: bool, as_json: bo
     url = f"http://127.0.0.1:{port}"
     if _answers(url):
         raise InputError(f"something already answers on {url}: choose another --port (or VC_NODE_PORT)")
-    folder.mkdir(parents=True, exist_ok=True)
+    if no_state and state_file is not None:
+        raise InputError("give either --state FILE or --no-state, not both")
+    folder.mkdir(parents=True, exist_ok=True)  # the default state file's folder
     state = None if no_state else (state_file or folder / "anvil-state.json").resolve()
+    if state is not None:
+        check_state_file(state)
     args = [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(port), "--accounts", str(LOCAL_ACCOUNTS),
             "--mnemonic", ANVIL_MNEMONIC, "--chain-id", str(LOCAL_CHAIN_ID)]
     if state is not None:
         args += ["--state", str(state), "--state-interval", "5"]
     log = folder / "anvil.log"
     with open(log, "ab") as out:
+        started_at = out.tell()  # the log is appended to: this start's lines begin here
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
     deadline = time.monotonic() + 20
     while not _answers(url):
         if proc.poll() is not None:
-            raise ChainError(f"anvil exited with status {proc.returncode} at start; see {log}")
+            raise ChainError(f"anvil exited with status {proc.returncode} at start: {_log_error(log, started_at)} "
+                             f"(full log: {log})")
         if time.monotonic() > deadline:
             proc.terminate()
-            raise ChainError(f"anvil did not answer on {url} within 20 s; see {log}")
+            raise ChainError(f"anvil did not answer on {url} within 20 s; last log line: "
+                             f"{_log_error(log, started_at)} (full log: {log})")
         time.sleep(0.05)
     record = {"pid": proc.pid, "url": url, "port": port, "state": str(state) if state else None, "log": str(log),
               "chain_id": LOCAL_CHAIN_ID}
@@ -107,6 +114,51 @@ def start(port: int | None, state_file: Path | None, no_state: bool, as_json: bo
         from vcengine.cli import emit_json
 
         emit_json({"ok": True, **record})
+
+
+def check_state_file(path: Path) -> None:
+    """Refuse a state file anvil cannot load, before starting it: a folder, an unreadable file, a
+    file that is not JSON, or JSON that is not an anvil state dump. A missing file is fine (anvil
+    starts a fresh chain and writes it at stop), if its folder exists."""
+    if path.is_dir():
+        raise InputError(f"--state {path} is a folder: name a file (anvil writes the chain's state to it)")
+    if not path.exists():
+        if not path.parent.is_dir():
+            raise InputError(f"--state {path}: the folder {path.parent} does not exist, so anvil could not "
+                             f"write the state there")
+        return
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--state {path} cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"--state {path} is not an anvil state file: it is not text (UTF-8 JSON)") from None
+    if not text.strip():
+        raise InputError(f"--state {path} is empty, not an anvil state dump; delete it to start a fresh chain "
+                         f"(anvil writes the file when the node stops)")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--state {path} is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}): "
+                         f"it is not an anvil state dump") from None
+    missing = [key for key in ("block", "accounts") if not isinstance(data, dict) or not isinstance(data.get(key), dict)]
+    if missing:
+        raise InputError(f"--state {path} is JSON but not an anvil state dump (no {' or '.join(repr(k) for k in missing)} "
+                         f"object, as `anvil --dump-state` and `vc node stop` write)")
+
+
+def _log_error(log: Path, start: int) -> str:
+    """The line of anvil's log (from offset ``start``) that says what went wrong: its first
+    ``error`` line, else its last line."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(start)
+            lines = [line.strip() for line in f.read().decode("utf-8", "replace").splitlines() if line.strip()]
+    except OSError:
+        return "(the log could not be read)"
+    if not lines:
+        return "(anvil wrote nothing)"
+    return next((line for line in lines if line.lower().startswith("error")), lines[-1])
 
 
 @node.command()
@@ -139,26 +191,40 @@ def stop(timeout: float, as_json: bool) -> None:
         emit_json({"ok": True, "pid": pid, "was_running": stopped, "state": info.get("state")})
 
 
+#: Exit status of ``vc node status`` when no node runs (as ``systemctl status`` of a stopped unit).
+NOT_RUNNING = 3
+
+
 @node.command()
+@click.option("--port", type=int, default=None, envvar="VC_NODE_PORT", show_envvar=True,
+              help=f"Where to look for a node not started by `vc node start` [default: {LOCAL_DEFAULT_PORT}].")
 @json_option
 @handle_errors
-def status(as_json: bool) -> None:
-    """Show whether the node runs, its pid, URL, block and chain id."""
+def status(port: int | None, as_json: bool) -> None:
+    """Show whether the node runs, its pid, URL, block and chain id. Exit status 3 when none runs."""
     info = node_info()
-    running = bool(info and _alive(info["pid"]))
-    chain = _answers(info["url"]) if running and info else None
-    out = {"running": running and chain is not None, "pid": info["pid"] if info else None,
-           "url": info["url"] if info else None, "state": info.get("state") if info else None,
-           **(chain or {"chain_id": None, "block": None})}
-    if out["running"]:
-        click.echo(f"running: pid {out['pid']}, {out['url']}, chain id {out['chain_id']}, block {out['block']}"
+    alive = bool(info and _alive(info["pid"]))
+    url = info["url"] if info else f"http://127.0.0.1:{LOCAL_DEFAULT_PORT if port is None else port}"
+    chain = _answers(url) if alive or not info else None
+    out = {"running": chain is not None, "started_here": bool(info), "pid": info["pid"] if info else None,
+           "url": url, "state": info.get("state") if info else None, **(chain or {"chain_id": None, "block": None})}
+    if chain and info:
+        click.echo(f"running: pid {out['pid']}, {url}, chain id {out['chain_id']}, block {out['block']}"
                    + (f", state {out['state']}" if out["state"] else ""))
+    elif chain:
+        click.echo(f"running: a node not started by `vc node start` answers on {url} (chain id {out['chain_id']}, "
+                   f"block {out['block']}); `vc node stop` cannot stop it")
+    elif alive:
+        click.echo(f"not running: pid {out['pid']} is alive but no node answers on {url}; see {info['log']}")  # type: ignore[index]
     else:
-        click.echo("not running" + (f" (stale record for pid {out['pid']})" if info else "") + ": start it with `vc node start`")
+        click.echo("not running" + (f" (stale record for pid {out['pid']}, which has exited)" if info else
+                                    f" (nothing answers on {url})") + ": start it with `vc node start`")
     if as_json:
         from vcengine.cli import emit_json
 
         emit_json({"ok": True, **out})
+    if chain is None:
+        click.get_current_context().exit(NOT_RUNNING)
 
 
 @node.command()
