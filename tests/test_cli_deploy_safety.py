@@ -98,7 +98,7 @@ def test_force_asks_for_yes_keeps_a_dated_backup_and_reuses_the_factory(tmp_path
 
         before = chain_view(deployer)
         refused = vc("deploy", *FOUNDERS, "--token", token, "--force", "--json")
-        assert refused.exit_code == 2 and "pass --yes" in refused.stderr and first["contracts"]["Commune"] in refused.stderr
+        assert refused.exit_code == 2 and "Pass --yes" in refused.stderr and first["contracts"]["Commune"] in refused.stderr
         assert last_json(refused)["ok"] is False
         assert chain_view(deployer) == before and path.read_bytes() == old
 
@@ -343,7 +343,7 @@ def test_a_network_that_is_not_local_asks_for_yes_before_sending(tmp_path: Path,
         plan = ok(*argv, "--dry-run")
         assert [s["label"] for s in plan["steps"]] == FIRST_DEPLOYMENT[:7] + ["CommuneFactory.create"]
         refused = vc(*argv)
-        assert refused.exit_code == 2 and "pass --yes" in refused.stderr
+        assert refused.exit_code == 2 and "Pass --yes" in refused.stderr
         assert "deploy on network 'staging' (chain id 31337)" in refused.stderr and "8 transactions" in refused.stderr
         assert "to be sent on network 'staging'" in refused.stdout  # the plan was shown first
         assert view() == before and not (tmp_path / "deployments" / "staging.json").exists()
