@@ -63,7 +63,7 @@ CASES = [
     ("not a number", ["assets", "bid", "1", "12,5", "--rate-bps", "100", "--account", "3"], {}, "a number of tokens written as digits"),
     ("unknown asset", ["assets", "bid", "99", "10", "--rate-bps", "100", "--account", "3"], {}, "there is no asset 99"),
     ("more than held", ["assets", "bid", "1", "100.000001", "--rate-bps", "100", "--account", "3"], {},
-     "holds 100 tUSD, less than the 100.000001 needed"),
+     "holds 100 tUSD, less than the 100.000001 tUSD needed"),
     ("unknown keystore account", ["labour", "join", "--account", "nobody"], {}, "no account 'nobody'"),
     ("test account out of range", ["labour", "join", "--account", "99"], {}, "test account index must be between 0 and 19"),
     ("bad duration", ["assets", "request", "x", "--price", "1", "--vendor", VENDOR, "--rent", "1", "--periods", "1",

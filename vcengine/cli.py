@@ -1,7 +1,9 @@
 """The ``vc`` command line.
 
 Exit status: 0 on success, 1 when the chain refused something or a demo step failed, 2 for bad
-input caught before anything was sent. With ``--json`` the last line of stdout is one JSON object.
+input or environment caught before anything was sent, 130 when interrupted (what was sent and is
+still pending is named), 3 from ``vc node status`` when no node runs. With ``--json`` the last line
+of stdout is one JSON object.
 """
 
 from __future__ import annotations
@@ -71,7 +73,9 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             err.print(f"[red]compile error:[/]\n" + escape("\n".join(exc.messages)))
             fail(1, "compile", "\n".join(exc.messages))
         except (ConnectionError, RequestException) as exc:  # the node went away mid-command
-            message = (f"lost the connection to the node ({_plain_connection_error(exc)}). Nothing more was sent"
+            from vcengine.chains import connection_problem
+
+            message = (f"lost the connection to the node ({connection_problem(exc)}). Nothing more was sent"
                        + _pending_note() + "; check the node with `vc node status`")
             err.print(f"[red]error:[/] {escape(message)}")
             fail(2, "chain", message, _session_txs())
@@ -137,17 +141,6 @@ def _pending_note() -> str:
     if not pending:
         return ""
     return "; sent and not yet known to be mined: " + ", ".join(f"{p['action']} {p['hash']}" for p in pending)
-
-
-def _plain_connection_error(exc: BaseException) -> str:
-    """'connection refused' or 'timed out' rather than urllib3's object dump."""
-    text = str(exc)
-    for needle, plain in (("Connection refused", "connection refused"), ("timed out", "timed out"),
-                          ("Name or service not known", "unknown host"), ("Connection reset", "connection reset"),
-                          ("RemoteDisconnected", "the node closed the connection")):
-        if needle in text:
-            return plain
-    return type(exc).__name__
 
 
 def explain_error(name: str) -> str:
@@ -313,7 +306,8 @@ def main() -> None:
 
     Networks: --network tester (embedded, lives in this process only), local (`vc node start`), or
     any name from vc.toml; VC_NETWORK sets the default. Exit status: 0 ok, 1 the chain refused,
-    2 bad input (nothing was sent).
+    2 bad input or environment (nothing was sent), 130 interrupted; `vc node status` 3 when no node
+    runs. A command that would be refused sends nothing, not even an approval.
     """
 
 

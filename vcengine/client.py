@@ -289,14 +289,15 @@ def gas_price_ceiling(w3: Any) -> int:
     return _fees(w3)["maxFeePerGas"]
 
 
-def require_gas_funds(chain: Chain, sender: str, gas: Sequence[int], value: int = 0, what: str = "this command") -> int:
+def require_gas_funds(chain: Chain, sender: str, gas: Sequence[int], value: int = 0, what: str = "this command",
+                      price: int | None = None) -> int:
     """Raise InsufficientFunds unless ``sender`` can pay ``sum(gas)`` at the fee ceiling plus ``value``.
 
     The node refuses a transaction whose ``gas × maxFeePerGas + value`` exceeds the balance; this
     is the same test made before anything is signed, for every transaction of a command at once.
-    Returns the most the command may cost, in wei.
+    Returns the most the command may cost, in wei. ``price`` is the fee ceiling when already known.
     """
-    price = gas_price_ceiling(chain.w3)
+    price = gas_price_ceiling(chain.w3) if price is None else price
     cost = sum(gas) * price + value
     balance = chain.w3.eth.get_balance(sender)
     if balance < cost:
@@ -342,7 +343,7 @@ def _send(
         gas = int(estimate * GAS_MARGIN) + 10_000
     params["gas"] = gas
     params.update(_fees(w3))
-    require_gas_funds(chain, sender.address, [gas], value, f"{contract}.{function}")
+    require_gas_funds(chain, sender.address, [gas], value, f"{contract}.{function}", params["maxFeePerGas"])
     observer = chain.observer
     if observer is not None:
         observer.before_send(contract, function, gas * params["maxFeePerGas"] + value)

@@ -253,11 +253,12 @@ def _view(chain: Chain, address: str, signature: str, returns: str) -> Any:
     from eth_utils import function_signature_to_4byte_selector
 
     try:
-        out = chain.w3.eth.call({**chain.call_defaults, "to": address,
+        out = chain.w3.eth.call({**chain.call_defaults, "to": to_checksum_address(address),
                                  "data": "0x" + function_signature_to_4byte_selector(signature).hex()})
-        return decode([returns], bytes(out))[0]
+        value = decode([returns], bytes(out))[0]
     except Exception:  # a revert, an empty or malformed answer: not this view
         return None
+    return to_checksum_address(value) if returns == "address" else value
 
 
 def _check_commune(chain: Chain, commune: CommuneClient, network: str) -> tuple[str, str]:
