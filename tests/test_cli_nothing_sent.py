@@ -196,22 +196,31 @@ def test_access_is_checked_before_funds(world, monkeypatch):
     assert d.token.allowance(renter.address, d.stock.address) == 0
 
 
-def test_a_signer_without_eth_is_told_before_anything_is_sent(world, monkeypatch, tmp_path):
+def _as_a_new_account_without_eth(w, monkeypatch, tmp_path, tokens: int, *argv: str):
+    """Run ``vc ARGV`` signed by a fresh keystore account holding ``tokens`` and no ETH."""
     from eth_account import Account
 
-    w = world.reset()
-    d, chain = w.d, w.chain
     pauper = Account.create()
-    d.token.transfer(pauper.address, 500 * UNIT, chain.accounts[5])
+    if tokens:
+        w.d.token.transfer(pauper.address, tokens, w.chain.accounts[5])
     key_file = tmp_path / "key"
     key_file.write_text(pauper.key.hex())
-    block = chain.w3.eth.block_number
+    name = f"pauper-{pauper.address[2:10]}"
+    block = w.chain.w3.eth.block_number
     with sandbox(w.tmp), monkeypatch.context() as mp:
-        mp.setattr(networks, "_TESTER", chain)
+        mp.setattr(networks, "_TESTER", w.chain)
         mp.setenv("VC_PASSWORD", "correct horse")
-        assert vc("accounts", "import", "pauper", "--private-key-file", str(key_file)).exit_code == 0
-        result = vc("assets", "bid", str(w.open_), "100", "--rate-bps", "100", "--network", "tester", "--commune",
-                    d.commune.address, "--account", "pauper", "--json")
+        assert vc("accounts", "import", name, "--private-key-file", str(key_file)).exit_code == 0
+        result = vc(*argv, "--network", "tester", "--commune", w.d.commune.address, "--account", name, "--json")
+    return pauper, result, block
+
+
+def test_a_signer_without_eth_is_told_before_anything_is_sent(world, monkeypatch, tmp_path):
+    w = world.reset()
+    d, chain = w.d, w.chain
+    pauper, result, block = _as_a_new_account_without_eth(
+        w, monkeypatch, tmp_path, 500 * UNIT,
+        "assets", "bid", str(w.open_), "100", "--rate-bps", "100")
     assert result.exit_code == 2, result.output
     message = last_json(result)["error"]
     assert pauper.address in message and "holds 0 ETH, less than the" in message and "gas at up to" in message
@@ -279,20 +288,9 @@ def test_each_simulation_mode_is_the_one_used(world, monkeypatch, mode):
 def test_a_keeper_without_eth_stops_with_its_summary(world, monkeypatch, tmp_path):
     """The closed auction is due; a keeper whose signer cannot pay the gas sends nothing, says why
     and which account, prints its summary and exits 2."""
-    from eth_account import Account
-
     w = world.reset()
-    d, chain = w.d, w.chain
-    pauper = Account.create()
-    key_file = tmp_path / "key"
-    key_file.write_text(pauper.key.hex())
-    block = chain.w3.eth.block_number
-    with sandbox(w.tmp), monkeypatch.context() as mp:
-        mp.setattr(networks, "_TESTER", chain)
-        mp.setenv("VC_PASSWORD", "correct horse")
-        assert vc("accounts", "import", "keeper", "--private-key-file", str(key_file)).exit_code == 0
-        result = vc("keeper", "run", "--once", "--network", "tester", "--commune", d.commune.address, "--account",
-                    "keeper", "--json")
+    chain = w.chain
+    pauper, result, block = _as_a_new_account_without_eth(w, monkeypatch, tmp_path, 0, "keeper", "run", "--once")
     assert result.exit_code == 2, result.output
     out = last_json(result)
     assert out["ok"] is False and out["stopped_by"] == "bad_input" and out["done"] == []
