@@ -143,6 +143,7 @@ def test_an_accepted_paying_command_approves_exactly_and_shows_both_transactions
     out = last_json(result)
     txs = out["transactions"]
     assert [t["action"] for t in txs] == ["approve", "pay rent"]
+    assert out["simulations"] == [{"call": "CommonStock.payRent", "mode": mode}]
     assert [t["block"] for t in txs] == [block + 1, block + 2]
     approval = next(e for e in txs[0]["events"] if e["name"] == "Approval")
     assert approval["args"]["value"] == 2 * rent  # exactly what the call pulls, never unlimited

@@ -97,6 +97,8 @@ def pay_and_call(client: ContractClient, token: Any, amount: int, function: str,
     cost = require_gas_funds(client.chain, sender.address, gas, 0, f"approve and {client.CONTRACT}.{function}")
     observer = client.chain.observer
     if observer is not None:  # one confirmation for both transactions
+        if hasattr(observer, "simulated"):
+            observer.simulated(client.CONTRACT, function, simulation.mode)
         observer.before_send(client.CONTRACT, function, cost)
     approval = token.approve(spender, amount, sender)
     return Paid(approval, client.transact(function, *args, sender=sender))

@@ -116,6 +116,8 @@ class Session:
     _display: Display | None = None
     #: Transactions sent and not yet mined (named on Ctrl-C).
     pending: list[dict[str, Any]] = field(default_factory=list)
+    #: How each paying call was simulated before anything was sent (vcengine.preflight).
+    simulations: list[dict[str, Any]] = field(default_factory=list)
     _status: Any = None
     _waited_since_note: float = 0.0
     _cost_confirmed: bool = False
@@ -268,6 +270,10 @@ class Session:
                 f"{format_amount(threshold, 18)} ETH of VC_CONFIRM_ABOVE_ETH). Send?")
         self._cost_confirmed = True
 
+    def simulated(self, contract: str, function: str, mode: str) -> None:
+        """A paying call was simulated with its approval before either was sent (--json ``simulations``)."""
+        self.simulations.append({"call": f"{contract}.{function}", "mode": mode})
+
     def sent(self, contract: str, function: str, tx_hash: str) -> None:
         label = _label(contract, function)
         self.pending.append({"action": label, "hash": tx_hash})
@@ -359,7 +365,8 @@ class Session:
         if self.as_json:
             from vcengine.cli import emit_json
 
-            emit_json({"ok": True, "network": self.network.name, **result, "transactions": self.txs})
+            extra = {"simulations": self.simulations} if self.simulations else {}
+            emit_json({"ok": True, "network": self.network.name, **result, **extra, "transactions": self.txs})
 
 
 #: The session of the command running in this process (handle_errors reports its pending
