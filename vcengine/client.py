@@ -309,9 +309,9 @@ def require_gas_funds(chain: Chain, sender: str, gas: Sequence[int], value: int 
 
 
 def _ether(wei: int) -> str:
-    from vcengine.units import format_amount
+    from vcengine.display import ether
 
-    return format_amount(wei, 18, grouping=True)
+    return ether(wei, "")
 
 
 def _send(

@@ -87,6 +87,13 @@ ENUMS: dict[str, type[IntEnum]] = {
 ENUM_ARGS: dict[str, type[IntEnum]] = {"state": AssetState}
 
 
+def ether(wei: int, unit: str = " ETH") -> str:
+    """Wei as ether people read: ``1,234.5 ETH``, or ``~0.000882 ETH`` rounded down to six decimal
+    places when it has more (``--json`` keeps the exact wei beside it)."""
+    shown = format_amount(wei - wei % 10**12, 18, grouping=True)
+    return ("" if wei % 10**12 == 0 else "~") + shown + unit
+
+
 def enum_name(enum: type[IntEnum], value: int) -> str:
     """``Auction`` for 1 of AssetState; an unknown value shows as ``<enum>(N)``."""
     try:

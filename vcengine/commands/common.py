@@ -263,11 +263,10 @@ class Session:
         threshold = confirm_threshold_wei()
         if cost_wei <= threshold:
             return
-        from vcengine.units import format_amount
+        from vcengine.display import ether
 
         confirm(f"{_label(contract, function)} on network {self.network.name!r} may cost up to "
-                f"{format_amount(cost_wei, 18, grouping=True)} ETH in gas (above the "
-                f"{format_amount(threshold, 18)} ETH of VC_CONFIRM_ABOVE_ETH). Send?")
+                f"{ether(cost_wei)} in gas (above the {ether(threshold)} of VC_CONFIRM_ABOVE_ETH). Send?")
         self._cost_confirmed = True
 
     def simulated(self, contract: str, function: str, mode: str) -> None:

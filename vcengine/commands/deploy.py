@@ -24,19 +24,13 @@ from vcengine.deploy import (CommuneParams, PlannedTx, check_founders, check_par
 from vcengine.deployments import (live_commune, read_previous, record_factory_piece, record_path, recorded_pieces,
                                   write_record)
 from vcengine.token import TestStablecoinClient
+from vcengine.display import ether as eth  # the one ETH formatter (money.py takes it from here too)
 from vcengine.units import format_amount
 
 #: Note printed by every deployment on the embedded chain.
 TESTER_NOTE = ("network 'tester' is the embedded chain of this process: the commune lives only as long as this "
                "process (commands run after it in the same Python process see it; the next shell command starts "
                "an empty chain). For a chain that persists, run `vc node start` and deploy with `--network local`.")
-
-
-def eth(wei: int, unit: str = " ETH") -> str:
-    """Wei as ether people read: ``1,234.5 ETH``, or ``~0.000882 ETH`` rounded down to six decimal
-    places when it has more (``--json`` keeps the exact wei beside it)."""
-    shown = format_amount(wei - wei % 10**12, 18, grouping=True)
-    return ("" if wei % 10**12 == 0 else "~") + shown + unit
 
 
 @click.command()
