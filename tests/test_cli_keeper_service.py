@@ -79,7 +79,7 @@ def test_an_unreachable_node_is_named_in_plain_words_not_by_the_http_library():
     try:
         with pytest.raises(requests.Timeout) as slow:
             requests.post(f"http://127.0.0.1:{silent.getsockname()[1]}", json={}, timeout=0.2)
-        assert unreachable_reason(slow.value) == "timed out"
+        assert unreachable_reason(slow.value) == "no answer in time (timed out)"  # the words of chains.connection_problem
     finally:
         silent.close()
     assert unreachable_reason(ValueError("not a connection problem")) is None

@@ -235,39 +235,28 @@ class RetryPolicy:
 
 
 def unreachable_reason(exc: BaseException) -> str | None:
-    """Why the node could not be reached, in a few words (``connection refused``, ``timed out``,
-    ``connection reset``, ``connection closed``, ``host not found``, ``HTTP 503``), or None when
-    ``exc`` is not a failure to reach the node.
+    """Why the node could not be reached, in a few words (vcengine.chains.connection_problem: the
+    one place that names connection failures), or None when ``exc`` is not a failure to reach the
+    node (a revert, bad input: the keeper does not retry those).
 
-    It looks through the exception's causes, its arguments and urllib3's ``reason``, so that the
-    HTTP library's wrapping never reaches the log.
+    It looks through the exception's causes, its arguments and urllib3's ``reason``.
     """
     import requests
     import urllib3.exceptions
 
+    from vcengine.chains import connection_problem
+
     seen: set[int] = set()
     stack: list[Any] = [exc]
-    found: list[BaseException] = []
     while stack:
         e = stack.pop()
         if not isinstance(e, BaseException) or id(e) in seen:
             continue
         seen.add(id(e))
-        found.append(e)
-        stack.extend([e.__cause__, e.__context__, getattr(e, "reason", None), *e.args])
-    for e in found:  # the most specific reason first
-        if isinstance(e, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(e, socket.gaierror) or type(e).__name__ == "NameResolutionError":
-            return "host not found"
-    for e in found:
-        if isinstance(e, (TimeoutError, socket.timeout, requests.Timeout, urllib3.exceptions.TimeoutError)):
-            return "timed out"
-        if isinstance(e, ConnectionResetError):
-            return "connection reset"
+        if isinstance(e, (ConnectionError, TimeoutError, socket.timeout, socket.gaierror, requests.ConnectionError,
+                          requests.Timeout, urllib3.exceptions.HTTPError)) or type(e).__name__ == "NameResolutionError":
+            return connection_problem(e)
         if isinstance(e, requests.HTTPError) and e.response is not None and e.response.status_code >= 500:
-            return f"HTTP {e.response.status_code}"
-    for e in found:
-        if isinstance(e, (ConnectionError, requests.ConnectionError, urllib3.exceptions.ProtocolError)):
-            return "connection closed"
+            return connection_problem(e)
+        stack.extend([e.__cause__, e.__context__, getattr(e, "reason", None), *e.args])
     return None
