@@ -100,7 +100,9 @@ def test_member_journey_deploy_join_request_bid_settle_rent_and_payouts(tmp_path
         assert you["member"] and you["share"] == 3 and you["tokens"] == "3000"  # 15,000 - 12,000
         bidder = ok("balance", "3")
         # 20,000 - 6,000 escrowed + 6,228 repaid; the 6,000 bonds are still held (fully paid)
-        assert bidder["tokens"] == "20228" and bidder["bonds"] == [{"asset_id": 1, "bonds": "6000", "payments_due": "0"}]
+        assert bidder["tokens"] == "20228" and bidder["bonds"] == [
+            {"asset_id": 1, "bonds": "6000", "bonds_base_units": 6_000 * 10**6, "payments_due": "0",
+             "payments_due_base_units": 0}]
 
         human = vc("status", "--account", "2")
         assert human.exit_code == 0 and "Members" in human.stdout and "2.00% (200 bps)" in human.stdout

@@ -121,8 +121,13 @@ def balance(who: str | None, account: str | None, network_name: str, commune_add
     out.update({"commune": d.commune.address, "symbol": symbol})
     for key, base in (("tokens", tokens), ("payout_claimable", claimable), ("credits", credits)):
         show.put_amount(out, key, base)
-    s.finish({**out, "bonds": [{"asset_id": asset_id, "bonds": show.plain_amount(units),
-                                "payments_due": show.plain_amount(due)} for asset_id, units, due in held]})
+    bonds = []
+    for asset_id, units, due in held:
+        entry: dict = {"asset_id": asset_id}
+        show.put_amount(entry, "bonds", units)
+        show.put_amount(entry, "payments_due", due)
+        bonds.append(entry)
+    s.finish({**out, "bonds": bonds})
 
 
 @click.command()
