@@ -394,3 +394,11 @@ def test_log_chunk_comes_from_the_environment_or_the_network_table(tmp_path: Pat
         assert log_chunk(get_network("local")) == DEFAULT_CHUNK == 10_000
         monkeypatch.setenv("VC_LOG_CHUNK", "2_000")
         assert log_chunk(get_network("capped")) == 2000  # the environment wins
+
+
+def test_a_bad_log_chunk_in_the_network_table_is_refused_when_it_is_read(tmp_path: Path):
+    with sandbox(tmp_path):
+        (tmp_path / "vc.toml").write_text('[networks.capped]\nurl = "http://127.0.0.1:1"\nchain_id = 5\nlog_chunk = 0\n')
+        result = vc("status", "--network", "capped", "--json")
+    assert result.exit_code == 2
+    assert "[networks.capped] log_chunk must be a whole number of blocks, 1 or more, got 0" in result.stderr

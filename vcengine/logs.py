@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from typing import Any, Mapping
 
 from vcengine.client import InputError
@@ -40,37 +39,18 @@ _TOO_LARGE = re.compile(
 
 def log_chunk(network: Any = None) -> int:
     """Blocks per request for ``network`` (a :class:`vcengine.networks.Network` or None):
-    ``VC_LOG_CHUNK``, else the network's ``log_chunk``, else :data:`DEFAULT_CHUNK`."""
+    ``VC_LOG_CHUNK``, else the network's ``log_chunk`` (checked when vc.toml is read), else
+    :data:`DEFAULT_CHUNK`."""
     text = os.environ.get("VC_LOG_CHUNK")
-    where = "VC_LOG_CHUNK"
-    if not text and network is not None:
-        text, where = _configured_chunk(getattr(network, "name", str(network)))
     if not text:
-        return DEFAULT_CHUNK
+        return getattr(network, "log_chunk", None) or DEFAULT_CHUNK
     try:
         chunk = int(str(text).replace("_", ""))
     except ValueError:
         chunk = 0
     if chunk < 1:
-        raise InputError(f"{where} must be a whole number of blocks, 1 or more, got {text!r}")
+        raise InputError(f"VC_LOG_CHUNK must be a whole number of blocks, 1 or more, got {text!r}")
     return chunk
-
-
-def _configured_chunk(name: str) -> tuple[str | None, str]:
-    """``log_chunk`` of ``[networks.NAME]`` in the network configuration files (the last one wins)."""
-    from vcengine.networks import config_files
-
-    found: tuple[str | None, str] = (None, "")
-    for path in config_files():
-        if not path.is_file():
-            continue
-        try:
-            table = (tomllib.loads(path.read_text()).get("networks") or {}).get(name) or {}
-        except (OSError, tomllib.TOMLDecodeError):
-            continue  # the network loader reports an unreadable file by itself
-        if isinstance(table, dict) and "log_chunk" in table:
-            found = (str(table["log_chunk"]), f"log_chunk of [networks.{name}] in {path}")
-    return found
 
 
 def is_range_error(exc: BaseException) -> bool:

@@ -46,6 +46,9 @@ class Network:
     chain_id: int | None = None
     #: Where the definition came from (for messages).
     source: str = "built in"
+    #: Blocks per ``eth_getLogs`` request (``log_chunk = N`` in the network's table; for public
+    #: endpoints that cap log ranges). None: vcengine.logs' default.
+    log_chunk: int | None = None
 
     @property
     def has_test_accounts(self) -> bool:
@@ -110,7 +113,11 @@ def _network_from(name: str, table: object, path: Path) -> Network:
         raise InputError(f"{path}: [networks.{name}] needs url = \"http://...\" (the node's JSON-RPC URL)")
     if isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id <= 0:
         raise InputError(f"{path}: [networks.{name}] needs chain_id = <a positive whole number>")
-    return Network(name, "local" if name == "local" else "rpc", url, chain_id, str(path))
+    log_chunk = table.get("log_chunk")
+    if log_chunk is not None and (isinstance(log_chunk, bool) or not isinstance(log_chunk, int) or log_chunk < 1):
+        raise InputError(f"{path}: [networks.{name}] log_chunk must be a whole number of blocks, 1 or more, "
+                         f"got {log_chunk!r}")
+    return Network(name, "local" if name == "local" else "rpc", url, chain_id, str(path), log_chunk)
 
 
 def get_network(name: str) -> Network:
