@@ -297,3 +297,27 @@ def test_a_keeper_without_eth_stops_with_its_summary(world, monkeypatch, tmp_pat
     assert out["ok"] is False and out["stopped_by"] == "bad_input" and out["done"] == []
     assert pauper.address in out["error"] and "holds 0 ETH" in out["error"]
     assert chain.w3.eth.block_number == block
+
+
+@pytest.mark.parametrize("mode", ["override", "views"])
+def test_a_call_refused_after_its_approval_puts_the_allowance_back(world, monkeypatch, mode):
+    """The simulation runs on the latest block; the call lands blocks later. A bond auction closing
+    in between refuses the bid after its approval was mined: the approval is put back (a third
+    transaction, shown), so no allowance is left standing, and the refusal is the answer (exit 1)."""
+    w = world.reset()
+    monkeypatch.setenv("VC_SIMULATION", mode)
+    d, chain = w.d, w.chain
+    closes = d.stock.asset(w.open_).auction_closes_at
+    chain.tester.time_travel(closes - 1)  # the latest block at closes - 2: the approval at closes - 1
+    bidder = chain.accounts[6].address
+    with sandbox(w.tmp), monkeypatch.context() as mp:
+        mp.setattr(networks, "_TESTER", chain)
+        result = vc("assets", "bid", str(w.open_), "100", "--rate-bps", "100", "--network", "tester", "--commune",
+                    d.commune.address, "--account", "6", "--json")
+    assert result.exit_code == 1, result.output
+    out = last_json(result)
+    assert out["revert"]["name"] == "AuctionClosed"
+    assert [t["action"] for t in out["transactions"]] == ["approve", "approve"]
+    values = [next(e for e in t["events"] if e["name"] == "Approval")["args"]["value"] for t in out["transactions"]]
+    assert values == [100 * UNIT, 0]
+    assert d.token.allowance(bidder, d.stock.address) == 0

@@ -75,8 +75,10 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except (ConnectionError, RequestException) as exc:  # the node went away mid-command
             from vcengine.chains import connection_problem
 
-            message = (f"lost the connection to the node ({connection_problem(exc)}). Nothing more was sent"
-                       + _pending_note() + "; check the node with `vc node status`")
+            pending = _pending_note()
+            message = (f"lost the connection to the node ({connection_problem(exc)}). "
+                       + (pending.removeprefix("; ") if pending else "Nothing more was sent")
+                       + "; check the node with `vc node status`")
             err.print(f"[red]error:[/] {escape(message)}")
             fail(2, "chain", message, _session_txs())
         except click.Abort as exc:
@@ -87,8 +89,20 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             _interrupted(err, fail)
         except KeyboardInterrupt:
             _interrupted(err, fail)
+        except (click.ClickException, click.exceptions.Exit):
+            raise  # click's own: its message and status
+        except Exception as exc:  # anything else the node or a library raised: one line, and what was sent
+            message = f"{type(exc).__name__}: {exc}" + _pending_note()
+            sent = _session_txs().get("transactions", [])
+            if sent:
+                message += "; already sent: " + ", ".join(f"{t['action']} {t['hash']}" for t in sent)
+            err.print(f"[red]error:[/] {escape(message)}")
+            fail(1, "error", message)
         finally:
             session = common.CURRENT
+            if session is not None and session._status is not None:  # a spinner left by an error
+                session._status.stop()
+                session._status = None
             if session is not None and session._chain is not None and session._chain.observer is session:
                 session._chain.observer = None  # the embedded chain outlives the command in this process
 
@@ -119,8 +133,8 @@ def _interrupted(err: Console, fail: Callable[..., None]) -> None:
     report = _session_txs()
     lines = ["interrupted"]
     for p in report.get("pending", []):
-        lines.append(f"  sent and still pending: {p['action']} {p['hash']} (it may still be mined: "
-                     f"`vc tx {p['hash']}`)")
+        how = "being sent when interrupted (the node may have it)" if p.get("maybe") else "sent and still pending"
+        lines.append(f"  {how}: {p['action']} {p['hash']} (it may still be mined: `vc tx {p['hash']}`)")
     for t in report.get("transactions", []):
         lines.append(f"  mined: {t['action']} {t['hash']} (block {t['block']})")
     if len(lines) == 1:
@@ -140,7 +154,8 @@ def _pending_note() -> str:
     pending = _session_txs().get("pending", [])
     if not pending:
         return ""
-    return "; sent and not yet known to be mined: " + ", ".join(f"{p['action']} {p['hash']}" for p in pending)
+    return "; sent (or being sent) and not yet known to be mined: " + ", ".join(
+        f"{p['action']} {p['hash']}" for p in pending)
 
 
 def explain_error(name: str) -> str:

@@ -350,12 +350,14 @@ def _send(
     params["nonce"] = chain.next_nonce(sender.address)
     tx = {**call, **params} if isinstance(call, dict) else call.build_transaction(params)
     signed = sender.sign_transaction(tx)
+    tx_hash = "0x" + bytes(signed.hash).hex()  # known before it is sent: named even if the send is cut short
     try:
-        raw_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-    except Exception:
+        w3.eth.send_raw_transaction(signed.raw_transaction)
+    except BaseException as exc:
         chain.forget_nonce(sender.address)
+        if observer is not None and (isinstance(exc, KeyboardInterrupt) or _maybe_delivered(exc)):
+            observer.maybe_sent(contract, function, tx_hash)  # the node may have it: never "nothing sent"
         raise
-    tx_hash = "0x" + bytes(raw_hash).hex()
     if observer is not None:
         observer.sent(contract, function, tx_hash)
     receipt = _wait(chain, tx_hash, observer)
@@ -365,6 +367,14 @@ def _send(
         data = _replay_revert(w3, tx, receipt["blockNumber"])
         raise ContractReverted(contract, function, errors.decode(data), data, tx_hash)
     return receipt
+
+
+def _maybe_delivered(exc: BaseException) -> bool:
+    """Whether a failed ``eth_sendRawTransaction`` may still have reached the node (a timeout or a
+    lost connection after the request left), as opposed to the node's answer refusing it."""
+    import requests
+
+    return isinstance(exc, (requests.Timeout, requests.ConnectionError, TimeoutError, ConnectionError))
 
 
 def _wait(chain: Chain, tx_hash: str, observer: Any) -> Mapping[str, Any]:

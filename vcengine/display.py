@@ -42,7 +42,13 @@ AMOUNT_ARGS = frozenset({
 AMOUNT_ONLY_IN = {
     "value": frozenset({"Transfer", "Approval"}),
     "current": frozenset({"LiquidationBidTooLow"}),
+    "expected": frozenset({"SettlementTokenInexact"}),
+    "actual": frozenset({"SettlementTokenInexact"}),
+    "limit": frozenset({"TestStablecoinFaucetLimit"}),
 }
+#: Events and errors whose amounts are not the settlement token's (OpenZeppelin's
+#: ``InsufficientBalance(balance, needed)`` counts ETH in wei).
+NOT_TOKEN_AMOUNTS = frozenset({"InsufficientBalance"})
 #: Arguments that are Unix times.
 TIME_ARGS = frozenset({"auctionClosesAt", "closedAt", "closesAt", "latest", "nowTime", "reclaimableAt", "start",
                        "startsAt", "dueAt", "debtStart"})
@@ -199,7 +205,7 @@ class Display:
         if isinstance(value, int):
             if internal_type in ENUMS or arg in ENUM_ARGS:
                 return "enum"
-            if arg in AMOUNT_ARGS or item in AMOUNT_ONLY_IN.get(arg, ()):
+            if item not in NOT_TOKEN_AMOUNTS and (arg in AMOUNT_ARGS or item in AMOUNT_ONLY_IN.get(arg, ())):
                 return "amount"
             if arg in TIME_ARGS:
                 return "time"

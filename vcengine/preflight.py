@@ -18,10 +18,18 @@ call *as if* the approval had been made, and sends nothing at all when it would 
     that slot overridden.
 ``views``
     Where the node applies no state overrides: the call runs on the real state. The commune's
-    contracts check every precondition of a paying call (access, state, times, amounts, terms)
+    contracts check every precondition a caller controls (access, state, times, amounts, terms)
     before they first move a token, so a refusal by a commune contract is a refusal of the call;
     a refusal by the token (its allowance, which is not there yet) means every check before the
-    first transfer passed. The caller's token balance is then read through ``balanceOf``.
+    first transfer passed. The caller's token balance is then read through ``balanceOf``. What
+    runs after the first transfer is not seen: in ``payRent`` the treasury's bookkeeping of the
+    member part (its own invariants, not the caller's input), and an inexact token move
+    (``SettlementTokenInexact``, e.g. a fee switched on after deployment). Such a late refusal
+    reverts the call when it is sent; the approval is then put back (see below).
+
+If the call is refused when it is sent after all (the state moved between the simulation and the
+call's block: a close time passed, another bid landed), the approval is put back to what it was,
+in a transaction the command shows, so that no allowance is left standing.
 
 In every mode a refusal raises :class:`ContractReverted` (the commune's custom error by name), a
 balance below the amount raises :class:`InsufficientTokens`, and the ETH for the gas of both
@@ -49,7 +57,7 @@ from vcengine.units import format_amount
 
 #: Errors that come from the token's side of a transfer, not from the commune's rules.
 TOKEN_ERRORS = frozenset({"ERC20InsufficientAllowance", "ERC20InsufficientBalance", "SafeERC20FailedOperation",
-                          "InsufficientBalance", "Error", "", "SettlementTokenInexact"})
+                          "Error", "Panic", "", "SettlementTokenInexact"})
 #: Gas assumed for a call whose estimate the node could not give under a state override.
 UNKNOWN_CALL_GAS = 1_000_000
 
@@ -85,7 +93,8 @@ def pay_and_call(client: ContractClient, token: Any, amount: int, function: str,
     """Send ``client.function(*args)``, which pulls ``amount`` of ``token`` from ``sender``, approving
     exactly ``amount`` first when the allowance is short, and only if the call would succeed."""
     spender = client.address
-    if token.allowance(sender.address, spender) >= amount:
+    previous = token.allowance(sender.address, spender)
+    if previous >= amount:
         try:
             return Paid(None, client.transact(function, *args, sender=sender))
         except ContractReverted as exc:
@@ -101,7 +110,23 @@ def pay_and_call(client: ContractClient, token: Any, amount: int, function: str,
             observer.simulated(client.CONTRACT, function, simulation.mode)
         observer.before_send(client.CONTRACT, function, cost)
     approval = token.approve(spender, amount, sender)
-    return Paid(approval, client.transact(function, *args, sender=sender))
+    try:
+        return Paid(approval, client.transact(function, *args, sender=sender))
+    except ContractReverted as exc:
+        # The state moved between the simulation and the call's block (a close time passed, another
+        # bid landed): the call is refused after all. The approval must not stand: it is put back
+        # to what it was, as a transaction the command shows, and the refusal is raised.
+        _restore_allowance(token, spender, previous, sender, exc)
+        raise
+
+
+def _restore_allowance(token: Any, spender: str, previous: int, sender: LocalAccount, exc: ContractReverted) -> None:
+    try:
+        if token.allowance(sender.address, spender) != previous:
+            token.approve(spender, previous, sender)
+    except Exception as undo:  # the refusal is what the user must hear; say the allowance could not be undone
+        exc.args = (f"{exc.args[0] if exc.args else exc}; the approval made for it could not be put back "
+                    f"({undo}): approve {spender} for {previous} to undo it",)
 
 
 def simulate(client: ContractClient, token: Any, amount: int, function: str, args: Sequence[Any],
@@ -151,15 +176,19 @@ def _by_override(client: ContractClient, token: Any, amount: int, function: str,
                               f"token {token.address}", "allowances", f"allowance({sender.address}, {client.address})")
     except TokenProbeUnavailable:
         return None
-    except Exception:  # the node rejects state overrides altogether
+    except Exception as exc:  # the node rejects state overrides altogether (not: the node is unreachable)
+        _raise_if_unreachable(exc)
         return None
     overrides = {slot.address: {"stateDiff": {_word(slot.slot): _word(slot.value)}}}
     try:
         return Simulation("override", client.estimate(function, *args, sender=sender.address, overrides=overrides))
-    except ContractReverted:
-        raise
-    except Exception:  # no overrides in eth_estimateGas on this node: eth_call takes them
-        pass
+    except ContractReverted as exc:
+        if not _from_token(exc):
+            raise
+        # the token still saw no allowance: this node ignores overrides in eth_estimateGas (the slot
+        # was proven with eth_call), so eth_call decides
+    except Exception as exc:  # no overrides in eth_estimateGas on this node: eth_call takes them
+        _raise_if_unreachable(exc)
     tx = {"from": sender.address, "to": client.address, "data": client.contract.encode_abi(function, args=list(args))}
     try:
         chain.call_with_overrides(tx, overrides)
@@ -168,6 +197,7 @@ def _by_override(client: ContractClient, token: Any, amount: int, function: str,
 
         raw = revert_data(exc)
         if raw is None:
+            _raise_if_unreachable(exc)
             return None
         raise ContractReverted(client.CONTRACT, function, client.errors.decode(raw), raw) from None
     return Simulation("override", None)
@@ -180,7 +210,7 @@ def _by_views(client: ContractClient, token: Any, amount: int, function: str, ar
     try:
         return client.estimate(function, *args, sender=sender.address)  # it needed no allowance after all
     except ContractReverted as exc:
-        if exc.name not in TOKEN_ERRORS and not exc.name.startswith("UnknownError"):
+        if not _from_token(exc):
             raise
     held = token.balance_of(sender.address)
     if held < amount:
@@ -191,9 +221,43 @@ def _by_views(client: ContractClient, token: Any, amount: int, function: str, ar
 # ------------------------------------------------------------------------ helpers
 
 
+def _from_token(exc: ContractReverted) -> bool:
+    """Whether a revert is the token's (its allowance or balance), not one of the commune's rules.
+
+    The commune's contracts refuse with their own custom errors (declared in their ABIs); anything
+    else, an ERC-20 error, a Panic of a token's checked arithmetic, a string, an empty revert or an
+    error no compiled ABI knows, comes from the token's side of a transfer."""
+    name = exc.name
+    return name in TOKEN_ERRORS or name not in _commune_errors()
+
+
+def _commune_errors() -> frozenset[str]:
+    global _COMMUNE_ERRORS
+    if _COMMUNE_ERRORS is None:
+        from vcengine.compiler import load_artifacts
+
+        artifacts = load_artifacts()
+        _COMMUNE_ERRORS = frozenset(
+            item["name"] for contract in ("Commune", "CommonStock", "Treasury", "BondSeries")
+            for item in artifacts[contract].abi
+            if item.get("type") == "error" and not item["name"].startswith(("ERC20", "SafeERC20")))
+    return _COMMUNE_ERRORS
+
+
+_COMMUNE_ERRORS: frozenset[str] | None = None
+
+
+def _raise_if_unreachable(exc: BaseException) -> None:
+    """A node that cannot be reached is not a node without state overrides: no silent fallback."""
+    import requests
+
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)):
+        raise exc
+
+
 def _explain_token_refusal(exc: ContractReverted, token: Any, amount: int, owner: str) -> None:
     """A refusal by the token because the caller holds too little becomes InsufficientTokens."""
-    if exc.name in TOKEN_ERRORS or exc.name.startswith("UnknownError"):
+    if _from_token(exc):
         held = token.balance_of(owner)
         if held < amount:
             raise _short(token, held, amount, owner) from None

@@ -265,13 +265,23 @@ class Session:
             return
         from vcengine.display import ether
 
-        confirm(f"{_label(contract, function)} on network {self.network.name!r} may cost up to "
-                f"{ether(cost_wei)} in gas (above the {ether(threshold)} of VC_CONFIRM_ABOVE_ETH). Send?")
+        try:
+            confirm(f"{_label(contract, function)} on network {self.network.name!r} may cost up to "
+                    f"{ether(cost_wei)} in gas (above the {ether(threshold)} of VC_CONFIRM_ABOVE_ETH). Send?")
+        except InputError as exc:
+            if self.txs:  # an earlier transaction of this command was sent: say so, not "nothing was sent"
+                sent = ", ".join(f"{t['action']} {t['hash']}" for t in self.txs)
+                raise InputError(str(exc).replace("nothing was sent", f"nothing more was sent (already sent: {sent})"))
+            raise
         self._cost_confirmed = True
 
     def simulated(self, contract: str, function: str, mode: str) -> None:
         """A paying call was simulated with its approval before either was sent (--json ``simulations``)."""
         self.simulations.append({"call": f"{contract}.{function}", "mode": mode})
+
+    def maybe_sent(self, contract: str, function: str, tx_hash: str) -> None:
+        """The send was cut short (Ctrl-C, a timeout): the node may have the transaction."""
+        self.pending.append({"action": _label(contract, function), "hash": tx_hash, "maybe": True})
 
     def sent(self, contract: str, function: str, tx_hash: str) -> None:
         label = _label(contract, function)
