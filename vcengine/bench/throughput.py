@@ -7,8 +7,8 @@ whose bonds are already redeemed, rented by one member. Each round is four trans
     the renter pays one period of rent (member income)  ->  a member claims their payout
 
 Every transaction goes the way the engine's clients send one (``vcengine.client._send``): ABI-encode
-the call, estimate its gas (``eth_estimateGas``), read the latest block for the fee, sign locally
-(eth-account), send raw (``eth_sendRawTransaction``; both chains mine it at once) and read the
+the call, estimate its gas (``eth_estimateGas``), read the latest block for the fee, read the
+signer's balance (the ETH-for-gas check), sign locally (eth-account), send raw (``eth_sendRawTransaction``; both chains mine it at once) and read the
 receipt. Each step is timed, and the time is attributed as follows:
 
 * **encoding**: building the calldata and the transaction dict (web3's ABI encoder), in Python;
@@ -37,8 +37,8 @@ from vcengine.deploy import DAY, CommuneParams, deploy_commune
 UNIT = 10**6
 MEMBERS = 8
 TIP = 10**9
-STEPS = ("encode", "estimate", "fees", "sign", "send", "receipt")
-RPC_STEPS = ("estimate", "fees", "send", "receipt")
+STEPS = ("encode", "estimate", "fees", "funds", "sign", "send", "receipt")
+RPC_STEPS = ("estimate", "fees", "funds", "send", "receipt")
 
 
 @dataclass
@@ -120,6 +120,9 @@ class _Sender:
             tx["gas"] = int(w3.eth.estimate_gas(tx) * 1.2) + 10_000
         with self._step("fees"):
             base = w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0
+        with self._step("funds"):  # the signer's ETH for gas, checked before signing (require_gas_funds)
+            if w3.eth.get_balance(sender.address) < tx["gas"] * (2 * base + TIP):
+                raise RuntimeError(f"workload signer {sender.address} cannot pay the gas")
         with self._step("encode"):
             tx.update(maxPriorityFeePerGas=TIP, maxFeePerGas=2 * base + TIP,
                       nonce=self.chain.next_nonce(sender.address))
