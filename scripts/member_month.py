@@ -37,7 +37,9 @@ def member_month(network_name: str, account: str, password_file: Path | None = N
     s = Session.start(network_name, as_json=False)
     d = s.deployment
     me = s.signer(account, None, password_file)
-    show = s.fmt
+
+    def show(base_units: int) -> str:
+        return s.display.amount(base_units, symbol=False)
 
     print(f"{me.address}: net position {show(d.treasury.net_position(me.address))} before")
     for asset_id in range(1, d.stock.asset_count() + 1):

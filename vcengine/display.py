@@ -27,8 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import IntEnum
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
+from vcengine.stock import AssetState, Failure, RentalEnd
 from vcengine.units import format_amount
 
 #: Arguments (of events, errors and views) that are amounts of the settlement token or of bonds
@@ -54,35 +55,6 @@ TIME_ARGS = frozenset({"auctionClosesAt", "closedAt", "closesAt", "latest", "now
                        "startsAt", "dueAt", "debtStart"})
 
 
-class AssetState(IntEnum):
-    """``CommonStock.AssetState``, named as people read it."""
-
-    None_ = 0
-    Auction = 1
-    Failed = 2
-    Rented = 3
-    RentalAuction = 4
-    Liquidation = 5
-    Liquidated = 6
-
-
-class Failure(IntEnum):
-    """``CommonStock.Failure``."""
-
-    None_ = 0
-    Undersubscribed = 1
-    RentTooLow = 2
-    PaymentRefused = 3
-
-
-class RentalEnd(IntEnum):
-    """``CommonStock.RentalEnd``."""
-
-    Returned = 0
-    Defaulted = 1
-    TermEnded = 2
-
-
 #: Solidity enum (its ABI ``internalType``) -> the names of its values.
 ENUMS: dict[str, type[IntEnum]] = {
     "enum CommonStock.AssetState": AssetState,
@@ -101,11 +73,13 @@ def ether(wei: int, unit: str = " ETH") -> str:
 
 
 def enum_name(enum: type[IntEnum], value: int) -> str:
-    """``Auction`` for 1 of AssetState; an unknown value shows as ``<enum>(N)``."""
+    """The value's name as the Solidity source spells it (``RentalAuction`` for 4 of
+    ``AssetState.RENTAL_AUCTION``); an unknown value shows as ``<enum>(N)``."""
     try:
-        return enum(value).name.rstrip("_")
+        member = enum(value)
     except ValueError:
         return f"{enum.__name__}({value})"
+    return "".join(word.capitalize() for word in member.name.split("_"))
 
 
 def iso(ts: int) -> str:
@@ -153,6 +127,9 @@ class Display:
     #: The chain's latest block time (relative times are against the chain, not the wall clock).
     now: int | None = None
     names: dict[str, str] = field(default_factory=dict)
+    #: Reads the chain's clock when a time is shown (instead of ``now``): no request for a
+    #: command that shows no time, a fresh reading for one that shows several.
+    clock: Callable[[], int] | None = None
 
     # ------------------------------------------------------------------ values
 
@@ -174,7 +151,8 @@ class Display:
         if ts >= 2**63:
             return f"{ts} (beyond any date)"
         when = local_time(ts)
-        return f"{when} ({relative(ts, self.now)})" if self.now is not None else when
+        now = self.clock() if self.clock is not None else self.now
+        return f"{when} ({relative(ts, now)})" if now is not None else when
 
     def address(self, address: str) -> str:
         """The full address with its known name: ``0x7099...79C8 (account 1)``."""

@@ -27,8 +27,8 @@ from typing import Any, Callable, Iterator
 from eth_account.signers.local import LocalAccount
 
 from vcengine.client import ContractReverted, DecodedError
-from vcengine.display import Display, Failure, RentalEnd, enum_name
-from vcengine.stock import AssetState, CommonStockClient
+from vcengine.display import Display, enum_name
+from vcengine.stock import AssetState, CommonStockClient, Failure, RentalEnd
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,8 @@ def iter_round(stock: CommonStockClient, sender: LocalAccount, now: int | None =
     """
     if display is None:
         display = token_display(stock)
-    display.now = stock.chain.now()
+    if display.clock is None:
+        display.clock = stock.chain.now
     if on_start:
         on_start(0, "release")
     yield from _release(stock, sender, display)

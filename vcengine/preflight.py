@@ -53,7 +53,6 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
 
 from vcengine.client import GAS_MARGIN, ContractClient, ContractReverted, InputError, TxResult, require_gas_funds
-from vcengine.units import format_amount
 
 #: Errors that come from the token's side of a transfer, not from the commune's rules.
 TOKEN_ERRORS = frozenset({"ERC20InsufficientAllowance", "ERC20InsufficientBalance", "SafeERC20FailedOperation",
@@ -264,12 +263,12 @@ def _explain_token_refusal(exc: ContractReverted, token: Any, amount: int, owner
 
 
 def _short(token: Any, held: int, amount: int, owner: str) -> InsufficientTokens:
-    decimals, symbol = token.decimals(), token.symbol()
-    local = token.chain.is_local
+    from vcengine.display import Display
+
+    show = Display(decimals=token.decimals(), symbol=token.symbol())
     return InsufficientTokens(
-        f"{owner} holds {format_amount(held, decimals, grouping=True)} {symbol}, less than the "
-        f"{format_amount(amount, decimals, grouping=True)} {symbol} needed: nothing was sent"
-        + ("; on a local network get test tokens with `vc faucet AMOUNT`" if local else ""))
+        f"{owner} holds {show.amount(held)}, less than the {show.amount(amount)} needed: nothing was sent"
+        + ("; on a local network get test tokens with `vc faucet AMOUNT`" if token.chain.is_local else ""))
 
 
 def _with_margin(gas: int) -> int:

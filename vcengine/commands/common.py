@@ -167,11 +167,11 @@ class Session:
         d = self._display
         if d.decimals is None and self._deployment is not None:
             d.decimals, d.symbol = self.decimals, self.symbol
-            dep = self._deployment
-            d.add_names({dep.commune.address: "Commune", dep.treasury.address: "Treasury",
-                         dep.stock.address: "CommonStock", dep.token.address: f"token {d.symbol}"}, overwrite=True)
+            shown = {"TestStablecoin": f"token {d.symbol}"}
+            d.add_names({address: shown.get(abi, abi) for address, abi in self.contract_abis().items()},
+                        overwrite=True)
         if self._chain is not None:
-            d.now = self._chain.now()
+            d.clock = self._chain.now
         return d
 
     @property
@@ -200,12 +200,6 @@ class Session:
 
     def say(self, text: str) -> None:
         self.console.print(text)
-
-    def fmt(self, base_units: int) -> str:
-        return format_amount(base_units, self.decimals, grouping=True)
-
-    def fmt_plain(self, base_units: int) -> str:
-        return format_amount(base_units, self.decimals)
 
     # -------------------------------------------------------------- accounts
 
@@ -343,31 +337,17 @@ class Session:
     def decode_events(self, receipt: Any) -> list[tuple[str, str, dict[str, Any], dict[str, str]]]:
         """Every log of the receipt decoded by the ABI of the contract that emitted it:
         (contract, event, args, the args' internal types)."""
-        by_address: dict[str, str] = {}
-        if self._deployment is not None:
-            d = self._deployment
-            by_address = {d.commune.address: "Commune", d.treasury.address: "Treasury",
-                          d.stock.address: "CommonStock", d.token.address: "TestStablecoin"}
-        codec = self.chain.w3.codec
-        out = []
-        for log in receipt["logs"]:
-            if not log["topics"]:
-                continue
-            address = to_checksum_address(log["address"])
-            candidates = [by_address[address]] if address in by_address else _EVENT_SOURCES
-            for contract in candidates:
-                abi = _events_of(self.artifacts, contract).get(bytes(log["topics"][0]))
-                if abi is None:
-                    continue
-                try:
-                    data = get_event_data(codec, abi, log)
-                except Exception:  # same topic, other indexing (an ERC-721 Transfer read as ERC-20): next
-                    continue
-                shown = "Token" if contract == "TestStablecoin" else contract
-                types = {i["name"]: i.get("internalType", i["type"]) for i in abi["inputs"]}
-                out.append((shown, data["event"], dict(data["args"]), types))
-                break
-        return out
+        return [(c, e, a, t) for c, _, e, a, t in decode_logs(self.artifacts, self.chain.w3.codec, receipt,
+                                                              self.contract_abis())]
+
+    def contract_abis(self) -> dict[str, str]:
+        """Address (lower case) -> the compiled contract whose ABI describes it, for the commune's
+        contracts once the deployment is open ({} before)."""
+        d = self._deployment
+        if d is None:
+            return {}
+        return {d.commune.address.lower(): "Commune", d.treasury.address.lower(): "Treasury",
+                d.stock.address.lower(): "CommonStock", d.token.address.lower(): "TestStablecoin"}
 
     def finish(self, result: dict[str, Any]) -> None:
         """Print the JSON last line when asked (with every transaction sent)."""
@@ -403,8 +383,38 @@ ACTIONS = {
     "depositIncome": "deposit income", "sweep": "sweep", "transfer": "transfer",
 }
 
-#: Contracts whose events are tried, in order, for a log of an address the deployment does not name.
-_EVENT_SOURCES = ("BondSeries", "CommuneFactory", "Commune", "Treasury", "CommonStock", "TestStablecoin")
+#: Contracts whose ABIs are tried, in order, after the emitter's own (for an address the deployment does not name).
+KNOWN_ABIS = ("BondSeries", "CommuneFactory", "Commune", "Treasury", "CommonStock", "TestStablecoin")
+
+
+def abi_order(abis: dict[str, str], address: str | None) -> list[str]:
+    """The compiled contracts to decode a call or log of ``address`` by: its own first (``abis``:
+    lower-case address -> contract), then every other known one."""
+    known = abis.get(str(address).lower()) if address else None
+    return ([known] if known else []) + [n for n in KNOWN_ABIS if n != known]
+
+
+def decode_logs(artifacts: CompileResult, codec: Any, receipt: Any,
+                abis: dict[str, str]) -> list[tuple[str, str, str, dict[str, Any], dict[str, str]]]:
+    """(contract, address, event, args, the args' internal types) of each log of ``receipt`` that
+    an ABI decodes, by the emitter's ABI first (``abis``), then every known one."""
+    out = []
+    for log in receipt["logs"] if receipt is not None else []:
+        if not log["topics"]:
+            continue
+        for contract in abi_order(abis, log["address"]):
+            abi = _events_of(artifacts, contract).get(bytes(log["topics"][0]))
+            if abi is None:
+                continue
+            try:
+                data = get_event_data(codec, abi, log)
+            except Exception:  # same topic, other indexing (an ERC-721 Transfer read as ERC-20): next
+                continue
+            shown = "Token" if contract == "TestStablecoin" else contract
+            types = {i["name"]: i.get("internalType", i["type"]) for i in abi["inputs"]}
+            out.append((shown, to_checksum_address(log["address"]), data["event"], dict(data["args"]), types))
+            break
+    return out
 
 
 def _label(contract: str, function: str) -> str:

@@ -21,12 +21,11 @@ from rich.text import Text
 
 from vcengine.cli import handle_errors
 from vcengine.client import InputError
-from vcengine.commands.common import Session, check_id, reader_options, show_rate
-from vcengine.display import AssetState as ShownState
-from vcengine.display import Display, Failure, enum_name
+from vcengine.commands.common import Session, abi_order, check_id, decode_logs, reader_options, show_rate
+from vcengine.display import Display, enum_name
 from vcengine.display import RentalEnd as ShownRentalEnd
 from vcengine.logs import log_chunk
-from vcengine.stock import AssetState, RentalEnd
+from vcengine.stock import AssetState, Failure, RentalEnd
 from vcengine.units import format_amount
 from vcengine.views import AssetView, LogRange, asset_view, bids_of, claims, descriptions
 
@@ -76,7 +75,7 @@ def fields(rows: Iterable[tuple[str, str | None]], indent: int = 2) -> Table:
 
 def state_name(state: int) -> str:
     """``Rented``, ``RentalAuction``: CommonStock.AssetState by name."""
-    return enum_name(ShownState, int(state))
+    return enum_name(AssetState, int(state))
 
 
 def put_amounts(d: Display, out: dict[str, Any], **amounts: int | None) -> dict[str, Any]:
@@ -370,9 +369,6 @@ _HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 #: Token functions whose ``value`` is an amount (the Display names amounts by the event they emit).
 _AS_EVENT = {"approve": "Approval", "transfer": "Transfer", "transferFrom": "Transfer"}
 #: Contracts whose ABIs decode a transaction to or a log of an address that is not recorded.
-_FALLBACK_ABIS = ("CommonStock", "Commune", "Treasury", "TestStablecoin", "BondSeries", "CommuneFactory")
-
-
 @click.command()
 @click.argument("tx_hash", metavar="HASH")
 @reader_options
@@ -419,7 +415,7 @@ def tx(tx_hash: str, network_name: str, commune_address: str | None, as_json: bo
     price = receipt.get("effectiveGasPrice") if receipt is not None else None
     out["effective_gas_price"] = price
     put_amounts(_eth(), out, fee=receipt["gasUsed"] * price if receipt is not None and price is not None else None)
-    logs = _decode_logs(s, names, receipt)
+    logs = decode_logs(s.artifacts, s.chain.w3.codec, receipt, names)
     out["events"] = [{"contract": c, "address": addr, "name": n, "args": shown.json_args(n, args, types)}
                      for c, addr, n, args, types in logs]
     error = _revert(s, t, receipt) if receipt is not None and receipt["status"] != 1 else None
@@ -441,13 +437,11 @@ def _eth() -> Display:
 def _contract_names(s: Session) -> dict[str, str]:
     """Address (lower case) -> compiled contract name, for the commune's contracts when they are known
     (a transaction on a chain without the deployment still shows, decoded by every ABI)."""
-    names: dict[str, str] = {}
     try:
-        d = s.deployment
+        s.deployment  # noqa: B018 - opens it (a chain without it still decodes by every ABI)
     except InputError:
-        return names
-    names.update({d.commune.address.lower(): "Commune", d.treasury.address.lower(): "Treasury",
-                  d.stock.address.lower(): "CommonStock", d.token.address.lower(): "TestStablecoin"})
+        return {}
+    names = s.contract_abis()
     if s._commune_address is None:
         from vcengine.deployments import ABI_OF, load_record
 
@@ -481,11 +475,6 @@ def _name_series(s: Session, names: dict[str, str], addresses: list[str | None])
         s.display.add_names({address: f"bonds of asset {asset_id}"})
 
 
-def _abi_order(names: dict[str, str], address: str | None) -> list[str]:
-    known = names.get(str(address).lower()) if address else None
-    return ([known] if known else []) + [n for n in _FALLBACK_ABIS if n != known]
-
-
 def _decode_call(s: Session, names: dict[str, str], to: str | None,
                  data: bytes) -> tuple[str | None, tuple[str, dict[str, Any], dict[str, str]] | None]:
     """(contract, (function, args, internal types)) of the call data, by the ABI of the contract at
@@ -493,7 +482,7 @@ def _decode_call(s: Session, names: dict[str, str], to: str | None,
     if to is None or len(data) < 4:
         return (None, None)
     w3 = s.chain.w3
-    for name in _abi_order(names, to):
+    for name in abi_order(names, to):
         contract = w3.eth.contract(abi=s.artifacts[name].abi)
         try:
             fn, args = contract.decode_function_input(data)
@@ -502,34 +491,6 @@ def _decode_call(s: Session, names: dict[str, str], to: str | None,
         types = {i["name"]: i.get("internalType", "") for i in fn.abi["inputs"]}
         return (name, (fn.abi["name"], dict(args), types))
     return (None, None)
-
-
-def _decode_logs(s: Session, names: dict[str, str], receipt: Any) -> list[tuple[str, str, str, dict, dict]]:
-    """(contract, address, event, args, internal types) of each log, by the emitter's ABI first."""
-    if receipt is None:
-        return []
-    from eth_utils import to_checksum_address
-    from web3._utils.events import get_event_data
-
-    from vcengine.commands.common import _events_of
-
-    out = []
-    for log in receipt["logs"]:
-        if not log["topics"]:
-            continue
-        for name in _abi_order(names, log["address"]):
-            abi = _events_of(s.artifacts, name).get(bytes(log["topics"][0]))
-            if abi is None:
-                continue
-            try:
-                data = get_event_data(s.chain.w3.codec, abi, log)
-            except Exception:  # same topic, other indexing (an ERC-721 Transfer read as ERC-20)
-                continue
-            types = {i["name"]: i.get("internalType", "") for i in abi["inputs"]}
-            shown = "Token" if name == "TestStablecoin" else name
-            out.append((shown, to_checksum_address(log["address"]), data["event"], dict(data["args"]), types))
-            break
-    return out
 
 
 def _revert(s: Session, t: Any, receipt: Any) -> Any:
