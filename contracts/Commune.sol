@@ -2,12 +2,13 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ERC721Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC721/ERC721Upgradeable.sol";
 
 import {ICommuneErrors} from "./interfaces/ICommuneErrors.sol";
 import {ICommitments, IMembershipHooks, ISurplusSink} from "./interfaces/ICommuneHooks.sol";
 import {IERC5192} from "./interfaces/IERC5192.sol";
+import {CommuneArgs} from "./libraries/CommuneArgs.sol";
 import {SettlementToken} from "./libraries/SettlementToken.sol";
 
 /// @title Commune: membership of a venture commune
@@ -36,12 +37,20 @@ import {SettlementToken} from "./libraries/SettlementToken.sol";
 /// Every change of membership goes through `_admit` or `_remove`, and every change of a share's
 /// owner through ERC-721's `_update`, which refuses any move between two non-zero addresses.
 ///
-/// The rest of the commune. `treasury` and `stock` are fixed at deployment (the deployer predicts
-/// their addresses; their constructors check that this contract names them). On admission the
-/// treasury starts the member's share of income; on exit it keeps what accrued claimable, and a
-/// member with commitments in the common stock (a pending request, a rental, a leading rental bid)
-/// cannot leave. Both may be the zero address for a membership-only commune.
-contract Commune is ERC721, IERC5192, ICommuneErrors {
+/// The rest of the commune. Each commune's membership contract is a clone (EIP-1167) of one
+/// implementation per chain, made and initialised once by `CommuneFactory` in the transaction that
+/// creates the commune; `treasury`, `stock`, `eoaOnly` and `governance` are the clone's immutable
+/// arguments (`CommuneArgs`), so they never change. On admission the treasury starts the member's
+/// share of income; on exit it keeps what accrued claimable, and a member with commitments in the
+/// common stock (a pending request, a rental, a leading rental bid) cannot leave. Both are the zero
+/// address for a membership-only commune.
+///
+/// Parameters. `labourThreshold` and `quorumCap` are stored (one slot, with the member count) and
+/// only `governance` may change them (`setParameters`), within the bounds fixed here that no vote can
+/// pass: a threshold from 1 to 2**64 - 1, a quorum cap from 1 to 2**24 - 1. A change applies to what
+/// happens after it: a claim is counted under the quorum in force at the attestation that counts
+/// it (recorded in `LabourCounted`), a join spends the threshold in force when it joins.
+contract Commune is ERC721Upgradeable, IERC5192, ICommuneErrors {
     using SettlementToken for IERC20;
 
     /// @notice One labour claim, packed into one storage slot plus the evidence hash.
@@ -56,29 +65,29 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
         bool counted;
     }
 
-    /// @notice Labour units a share costs.
-    uint256 public immutable labourThreshold;
+    /// @notice The member count, the last share id and the parameters, in one slot (every
+    /// attestation and join reads them together).
+    /// @param memberCount Current members, equal to the shares outstanding.
+    /// @param lastShareId Share ids are never reused; the next one minted is `lastShareId + 1`.
+    /// @param labourThreshold Labour units a share costs.
+    /// @param quorumCap Most attestations a claim ever needs.
+    struct Roll {
+        uint64 memberCount;
+        uint64 lastShareId;
+        uint64 labourThreshold;
+        uint24 quorumCap;
+    }
 
-    /// @notice Most attestations a claim ever needs; the quorum is min(quorumCap, members who may attest).
-    uint256 public immutable quorumCap;
+    /// @notice Largest labour threshold the constitution allows (labour units are uint64).
+    uint256 public constant MAX_LABOUR_THRESHOLD = type(uint64).max;
 
-    /// @notice Whether only externally owned accounts (without delegated code) may hold a share.
-    bool public immutable eoaOnly;
+    /// @notice Largest quorum cap the constitution allows.
+    uint256 public constant MAX_QUORUM_CAP = type(uint24).max;
 
-    /// @notice The treasury told of admissions and exits (zero for a membership-only commune).
-    IMembershipHooks public immutable treasury;
-
-    /// @notice The common stock asked for a leaving member's commitments (zero for membership only).
-    address public immutable stock;
-
-    /// @notice Number of current members, equal to the number of shares outstanding.
-    uint256 public memberCount;
+    Roll private _roll;
 
     /// @notice Number of labour claims ever submitted; claim ids run from 1 to this.
     uint256 public claimCount;
-
-    /// @dev Share ids are never reused; the next one minted is `_lastShareId + 1`.
-    uint256 private _lastShareId;
 
     mapping(address member => uint256 shareId) private _shareOf;
     mapping(uint256 claimId => LabourClaim) private _claims;
@@ -104,7 +113,15 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
     /// @param worker The worker credited.
     /// @param units Units credited.
     /// @param countedLabour The worker's counted labour afterwards.
-    event LabourCounted(uint256 indexed claimId, address indexed worker, uint256 units, uint256 countedLabour);
+    /// @param quorum The quorum in force when it was counted.
+    event LabourCounted(
+        uint256 indexed claimId, address indexed worker, uint256 units, uint256 countedLabour, uint256 quorum
+    );
+
+    /// @notice Emitted when governance changes the membership parameters (and at initialisation).
+    /// @param labourThreshold Labour units a share costs from now on.
+    /// @param quorumCap Most attestations a claim needs from now on.
+    event MembershipParametersSet(uint256 labourThreshold, uint256 quorumCap);
 
     /// @notice Emitted when a member receives their share (founder at deployment, or worker by labour).
     /// @param member The new member.
@@ -116,40 +133,44 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
     /// @param shareId The share burned.
     event MemberLeft(address indexed member, uint256 indexed shareId);
 
-    /// @notice Deploys a commune owned by its founders, the initial workers.
+    /// @notice The implementation is never initialised: only its clones are.
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @notice Initialises a commune's membership, owned by its founders, the initial workers. Only
+    /// the clone's factory, once (a second call reverts with InvalidInitialization).
     /// @param name_ ERC-721 collection name shown by wallets.
     /// @param symbol_ ERC-721 symbol shown by wallets.
     /// @param founders The initial members; each receives one share. Must be non-empty and distinct.
-    /// @param labourThreshold_ Labour units a share costs; at least 1.
-    /// @param quorumCap_ Most attestations a claim needs; from 1 to 2**24 - 1.
-    /// @param treasury_ The commune's treasury, or zero for a membership-only commune.
-    /// @param stock_ The commune's common stock, or zero for a membership-only commune.
-    /// @param eoaOnly_ Admit only externally owned accounts (founders without code, joiners who sign).
-    constructor(
-        string memory name_,
-        string memory symbol_,
-        address[] memory founders,
+    /// @param labourThreshold_ Labour units a share costs; from 1 to MAX_LABOUR_THRESHOLD.
+    /// @param quorumCap_ Most attestations a claim needs; from 1 to MAX_QUORUM_CAP.
+    function initialize(
+        string calldata name_,
+        string calldata symbol_,
+        address[] calldata founders,
         uint256 labourThreshold_,
-        uint256 quorumCap_,
-        IMembershipHooks treasury_,
-        address stock_,
-        bool eoaOnly_
-    ) ERC721(name_, symbol_) {
+        uint256 quorumCap_
+    ) external initializer {
+        if (msg.sender != CommuneArgs.factory()) revert CommuneOnlyFactory(msg.sender);
         if (founders.length == 0) revert CommuneNoFounders();
-        if (labourThreshold_ == 0) revert CommuneInvalidParameter("labourThreshold", labourThreshold_);
-        if (quorumCap_ == 0 || quorumCap_ > type(uint24).max) {
-            revert CommuneInvalidParameter("quorumCap", quorumCap_);
-        }
-        labourThreshold = labourThreshold_;
-        quorumCap = quorumCap_;
-        treasury = treasury_;
-        stock = stock_;
-        eoaOnly = eoaOnly_;
-        // Founders are admitted before the treasury exists, when income per share is still zero.
+        __ERC721_init(name_, symbol_);
+        _setParameters(labourThreshold_, quorumCap_);
+        bool eoaOnly_ = eoaOnly();
+        // Founders are admitted before any income exists (the treasury is not told).
         for (uint256 i = 0; i < founders.length; ++i) {
             if (eoaOnly_ && founders[i].code.length != 0) revert CommuneContractAccount(founders[i]);
             _admit(founders[i], false);
         }
+    }
+
+    /// @notice Changes the labour threshold and the quorum cap. Only `governance` (none while it is
+    /// the zero address), and only within the bounds fixed in this contract.
+    /// @param labourThreshold_ Labour units a share costs; from 1 to MAX_LABOUR_THRESHOLD.
+    /// @param quorumCap_ Most attestations a claim needs; from 1 to MAX_QUORUM_CAP.
+    function setParameters(uint256 labourThreshold_, uint256 quorumCap_) external {
+        if (msg.sender != governance()) revert CommuneOnlyGovernance(msg.sender);
+        _setParameters(labourThreshold_, quorumCap_);
     }
 
     // ------------------------------------------------------------------ labour
@@ -186,11 +207,12 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
         claim.attestations = attestations;
         emit LabourAttested(claimId, msg.sender, attestations);
 
-        if (attestations >= quorumFor(worker)) {
+        uint256 quorum_ = quorumFor(worker);
+        if (attestations >= quorum_) {
             claim.counted = true;
             uint256 total = _countedLabour[worker] + claim.units;
             _countedLabour[worker] = total;
-            emit LabourCounted(claimId, worker, claim.units, total);
+            emit LabourCounted(claimId, worker, claim.units, total, quorum_);
         }
     }
 
@@ -204,13 +226,14 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
         uint256 counted = _countedLabour[msg.sender];
         if (_shareOf[msg.sender] != 0) revert CommuneAlreadyMember(msg.sender);
         // tx.origin is compared, never trusted: the caller must be the signer of the transaction.
-        if (eoaOnly && (msg.sender != tx.origin || msg.sender.code.length != 0)) {
+        if (eoaOnly() && (msg.sender != tx.origin || msg.sender.code.length != 0)) {
             revert CommuneContractAccount(msg.sender);
         }
-        if (counted < labourThreshold) revert LabourBelowThreshold(msg.sender, counted, labourThreshold);
-        // Cannot underflow: counted >= labourThreshold was just checked.
+        uint256 threshold = _roll.labourThreshold;
+        if (counted < threshold) revert LabourBelowThreshold(msg.sender, counted, threshold);
+        // Cannot underflow: counted >= threshold was just checked.
         unchecked {
-            _countedLabour[msg.sender] = counted - labourThreshold;
+            _countedLabour[msg.sender] = counted - threshold;
         }
         shareId = _admit(msg.sender, true);
     }
@@ -220,9 +243,10 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
     /// neither can the last member.
     function leave() external {
         if (_shareOf[msg.sender] == 0) revert CommuneNotMember(msg.sender);
-        if (memberCount == 1) revert CommuneLastMember(msg.sender);
-        if (stock != address(0)) {
-            uint256 commitments = ICommitments(stock).commitments(msg.sender);
+        if (_roll.memberCount == 1) revert CommuneLastMember(msg.sender);
+        address stock_ = stock();
+        if (stock_ != address(0)) {
+            uint256 commitments = ICommitments(stock_).commitments(msg.sender);
             if (commitments != 0) revert CommuneMemberCommitted(msg.sender, commitments);
         }
         _remove(msg.sender);
@@ -232,7 +256,7 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
     /// divides them among the members. Anyone may call.
     /// @return amount Settlement-token base units swept.
     function sweep() external returns (uint256 amount) {
-        ISurplusSink sink = ISurplusSink(address(treasury));
+        ISurplusSink sink = ISurplusSink(address(treasury()));
         if (address(sink) == address(0)) revert CommuneNothingToSweep();
         IERC20 token = sink.token();
         amount = token.balanceOf(address(this));
@@ -242,6 +266,54 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
     }
 
     // ------------------------------------------------------------------- views
+
+    /// @notice Number of current members, equal to the number of shares outstanding.
+    /// @return The count.
+    function memberCount() public view returns (uint256) {
+        return _roll.memberCount;
+    }
+
+    /// @notice Labour units a share costs now.
+    /// @return Units.
+    function labourThreshold() external view returns (uint256) {
+        return _roll.labourThreshold;
+    }
+
+    /// @notice Most attestations a claim needs now; the quorum is min(quorumCap, members who may attest).
+    /// @return The cap.
+    function quorumCap() public view returns (uint256) {
+        return _roll.quorumCap;
+    }
+
+    /// @notice Whether only externally owned accounts (without delegated code) may hold a share.
+    /// @return True for an EOA-only commune.
+    function eoaOnly() public view returns (bool) {
+        return CommuneArgs.eoaOnly();
+    }
+
+    /// @notice The treasury told of admissions and exits (zero for a membership-only commune).
+    /// @return The treasury.
+    function treasury() public view returns (IMembershipHooks) {
+        return IMembershipHooks(CommuneArgs.treasury());
+    }
+
+    /// @notice The common stock asked for a leaving member's commitments (zero for membership only).
+    /// @return The common stock.
+    function stock() public view returns (address) {
+        return CommuneArgs.stock();
+    }
+
+    /// @notice The one account that may change the parameters (zero: nobody can).
+    /// @return The governance address.
+    function governance() public view returns (address) {
+        return CommuneArgs.governance();
+    }
+
+    /// @notice The factory that created and initialised this commune.
+    /// @return The factory.
+    function factory() external view returns (address) {
+        return CommuneArgs.factory();
+    }
 
     /// @notice Whether `account` holds a share.
     /// @param account Any address.
@@ -260,7 +332,8 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
     /// @notice Attestations a non-member's claim needs right now: min(quorumCap, memberCount).
     /// @return The quorum.
     function quorum() public view returns (uint256) {
-        return Math.min(quorumCap, memberCount);
+        Roll storage roll = _roll;
+        return Math.min(roll.quorumCap, roll.memberCount);
     }
 
     /// @notice Attestations a claim of `worker` needs right now: the worker cannot attest their own
@@ -268,8 +341,10 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
     /// @param worker The claim's worker.
     /// @return The quorum.
     function quorumFor(address worker) public view returns (uint256) {
-        uint256 attesters = _shareOf[worker] != 0 ? memberCount - 1 : memberCount;
-        return Math.min(quorumCap, attesters);
+        Roll storage roll = _roll;
+        uint256 members = roll.memberCount;
+        uint256 attesters = _shareOf[worker] != 0 ? members - 1 : members;
+        return Math.min(roll.quorumCap, attesters);
     }
 
     /// @notice Counted labour units of `worker` not yet spent on a share.
@@ -309,7 +384,7 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
         return true;
     }
 
-    /// @inheritdoc ERC721
+    /// @inheritdoc ERC721Upgradeable
     function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
         return interfaceId == type(IERC5192).interfaceId || super.supportsInterface(interfaceId);
     }
@@ -339,6 +414,19 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
 
     // ---------------------------------------------------------------- internal
 
+    /// @dev Stores the parameters after checking them against the constitution's bounds.
+    /// Emits {MembershipParametersSet}.
+    function _setParameters(uint256 labourThreshold_, uint256 quorumCap_) private {
+        if (labourThreshold_ == 0 || labourThreshold_ > MAX_LABOUR_THRESHOLD) {
+            revert CommuneInvalidParameter("labourThreshold", labourThreshold_);
+        }
+        if (quorumCap_ == 0 || quorumCap_ > MAX_QUORUM_CAP) revert CommuneInvalidParameter("quorumCap", quorumCap_);
+        // Safe casts: bounded just above.
+        _roll.labourThreshold = uint64(labourThreshold_);
+        _roll.quorumCap = uint24(quorumCap_);
+        emit MembershipParametersSet(labourThreshold_, quorumCap_);
+    }
+
     /// @dev Mints the one share of a new member; `notify` tells the treasury (not for founders),
     /// first: the treasury releases the income of begun periods among the members before this one
     /// is counted (the treasury is fixed at deployment and calls nothing back but views).
@@ -346,10 +434,14 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
     /// Emits {MemberJoined}, {Locked} and ERC-721 {Transfer}.
     function _admit(address member, bool notify) internal returns (uint256 shareId) {
         if (_shareOf[member] != 0) revert CommuneAlreadyMember(member);
-        if (notify && address(treasury) != address(0)) treasury.onJoin(member);
-        shareId = ++_lastShareId;
+        IMembershipHooks treasury_ = treasury();
+        if (notify && address(treasury_) != address(0)) treasury_.onJoin(member);
+        Roll storage roll = _roll;
+        // Cannot overflow: one share id per transaction that admits, far below 2**64.
+        shareId = roll.lastShareId + 1;
+        roll.lastShareId = uint64(shareId);
+        roll.memberCount += 1;
         _shareOf[member] = shareId;
-        ++memberCount;
         _mint(member, shareId);
         emit Locked(shareId);
         emit MemberJoined(member, shareId);
@@ -359,10 +451,11 @@ contract Commune is ERC721, IERC5192, ICommuneErrors {
     /// Requirements: `member` holds a share.
     /// Emits {MemberLeft} and ERC-721 {Transfer}.
     function _remove(address member) internal {
-        if (address(treasury) != address(0)) treasury.onLeave(member);
+        IMembershipHooks treasury_ = treasury();
+        if (address(treasury_) != address(0)) treasury_.onLeave(member);
         uint256 shareId = _shareOf[member];
         delete _shareOf[member];
-        --memberCount;
+        _roll.memberCount -= 1;
         _burn(shareId);
         emit MemberLeft(member, shareId);
     }

@@ -8,6 +8,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 import {Commune} from "./Commune.sol";
 import {ITreasuryErrors} from "./interfaces/ITreasuryErrors.sol";
+import {CommuneArgs} from "./libraries/CommuneArgs.sol";
 import {SettlementToken} from "./libraries/SettlementToken.sol";
 
 /// @title Treasury: member income, released period by period, divided equally among all members
@@ -55,6 +56,11 @@ import {SettlementToken} from "./libraries/SettlementToken.sol";
 /// the common stock, negative (a net gain) below it, positive (a net cost) above it, once the
 /// assets' bonds are redeemed.
 ///
+/// Wiring. Each commune's treasury is a clone (EIP-1167) of one implementation per chain, made by
+/// `CommuneFactory` with the commune's immutable arguments (`CommuneArgs`): the membership contract,
+/// the settlement token, the common stock, the grid's origin (the creation time) and its period (the
+/// commune's rent period). It has nothing to initialise: all it is given is in its code.
+///
 /// Money. The treasury owes exactly `totalIncome - totalClaimed` settlement-token base units:
 /// `sum(claimable) + carry + scheduledIncome`. Anything it holds beyond that (a stray transfer, a
 /// positive rebase, a surplus swept in from the other contracts) anyone may `sweep` into income.
@@ -72,26 +78,8 @@ contract Treasury is ITreasuryErrors, ReentrancyGuardTransient {
     /// @notice Most grid periods one call releases before it acts (bounds the gas of every call).
     uint256 public constant MAX_RELEASE_PERIODS = 64;
 
-    /// @notice Longest period: 100 years, as the common stock's MAX_DURATION_SECONDS.
-    uint256 public constant MAX_PERIOD_SECONDS = 100 * 365 days;
-
     /// @dev `Agreement.incomeFrom` while no payment of the agreement has left the members anything.
     uint32 private constant NO_INCOME = type(uint32).max;
-
-    /// @notice The membership contract.
-    Commune public immutable commune;
-
-    /// @notice The settlement token.
-    IERC20 public immutable token;
-
-    /// @notice The common stock, the only reporter of rent.
-    address public immutable stock;
-
-    /// @notice Length of one grid period, seconds: the commune's rent period.
-    uint256 public immutable periodSeconds;
-
-    /// @notice Start of grid period 0: the treasury's creation time.
-    uint256 public immutable gridOrigin;
 
     /// @notice Income per share ever, settlement-token base units.
     uint256 public incomePerShare;
@@ -157,23 +145,6 @@ contract Treasury is ITreasuryErrors, ReentrancyGuardTransient {
     /// @param amount The surplus divided.
     event SurplusSwept(address indexed caller, uint256 amount);
 
-    /// @param commune_ The membership contract (which must name this treasury).
-    /// @param token_ The settlement token.
-    /// @param stock_ The common stock (which the membership contract must name too).
-    /// @param periodSeconds_ The commune's rent period (the common stock checks it is its own).
-    constructor(Commune commune_, IERC20 token_, address stock_, uint256 periodSeconds_) {
-        if (address(commune_.treasury()) != address(this)) revert TreasuryMiswired("commune.treasury");
-        if (commune_.stock() != stock_) revert TreasuryMiswired("commune.stock");
-        if (periodSeconds_ == 0 || periodSeconds_ > MAX_PERIOD_SECONDS) {
-            revert TreasuryInvalidParameter("periodSeconds", periodSeconds_);
-        }
-        commune = commune_;
-        token = token_;
-        stock = stock_;
-        periodSeconds = periodSeconds_;
-        gridOrigin = block.timestamp;
-    }
-
     // ------------------------------------------------------------------ income
 
     /// @notice Pays `amount` of the caller's settlement tokens in as member income, divided at once
@@ -184,7 +155,7 @@ contract Treasury is ITreasuryErrors, ReentrancyGuardTransient {
         _release(MAX_RELEASE_PERIODS);
         totalIncome += amount;
         _distribute(msg.sender, amount);
-        token.pullExact(msg.sender, address(this), amount);
+        token().pullExact(msg.sender, address(this), amount);
     }
 
     /// @notice Records rent paid by `member` for periods `firstPeriod` to `firstPeriod + periods - 1`
@@ -236,7 +207,7 @@ contract Treasury is ITreasuryErrors, ReentrancyGuardTransient {
             revert TreasuryIncomeIrregular(assetId, rent, income);
         }
         totalIncome += income;
-        _schedule(income, rentalStart + firstPeriod * periodSeconds, periods);
+        _schedule(income, rentalStart + firstPeriod * CommuneArgs.periodSeconds(), periods);
     }
 
     /// @notice Divides `income` (which the stock transfers here right after, in the same
@@ -286,7 +257,7 @@ contract Treasury is ITreasuryErrors, ReentrancyGuardTransient {
         totalIncome -= amount;
         _rentPaid[renter] -= amount;
         emit IncomeRefunded(renter, amount);
-        token.payOut(renter, amount);
+        token().payOut(renter, amount);
     }
 
     /// @notice Releases up to `maxPeriods` grid periods that have begun and divides their income.
@@ -339,21 +310,51 @@ contract Treasury is ITreasuryErrors, ReentrancyGuardTransient {
         _release(MAX_RELEASE_PERIODS);
         amount = _released(msg.sender);
         if (amount == 0) revert TreasuryNothingToClaim(msg.sender);
-        if (commune.isMember(msg.sender)) _checkpoint[msg.sender] = incomePerShare;
+        if (commune().isMember(msg.sender)) _checkpoint[msg.sender] = incomePerShare;
         _owed[msg.sender] = 0;
         _claimed[msg.sender] += amount;
         totalClaimed += amount;
         emit PayoutClaimed(msg.sender, amount);
-        token.payOut(msg.sender, amount);
+        token().payOut(msg.sender, amount);
     }
 
     // ------------------------------------------------------------------ views
+
+    /// @notice The membership contract.
+    /// @return The commune.
+    function commune() public view returns (Commune) {
+        return Commune(CommuneArgs.commune());
+    }
+
+    /// @notice The settlement token.
+    /// @return The token.
+    function token() public view returns (IERC20) {
+        return IERC20(CommuneArgs.token());
+    }
+
+    /// @notice The common stock, the only reporter of rent.
+    /// @return The common stock.
+    function stock() public view returns (address) {
+        return CommuneArgs.stock();
+    }
+
+    /// @notice Length of one grid period, seconds: the commune's rent period.
+    /// @return Seconds.
+    function periodSeconds() public view returns (uint256) {
+        return CommuneArgs.periodSeconds();
+    }
+
+    /// @notice Start of grid period 0: the treasury's creation time.
+    /// @return Block time, seconds.
+    function gridOrigin() public view returns (uint256) {
+        return CommuneArgs.gridOrigin();
+    }
 
     /// @notice The grid period a block time falls in.
     /// @param time A block time, not before `gridOrigin`.
     /// @return The grid period (0 is the one the treasury was created in).
     function periodAt(uint256 time) public view returns (uint256) {
-        return (time - gridOrigin) / periodSeconds;
+        return (time - CommuneArgs.gridOrigin()) / CommuneArgs.periodSeconds();
     }
 
     /// @notice The grid period of the current block.
@@ -386,7 +387,7 @@ contract Treasury is ITreasuryErrors, ReentrancyGuardTransient {
     /// @notice Settlement tokens held beyond what the treasury owes (what `sweep` would divide).
     /// @return Base units.
     function surplus() public view returns (uint256) {
-        uint256 held = token.balanceOf(address(this));
+        uint256 held = token().balanceOf(address(this));
         uint256 owed = owedTokens();
         return held > owed ? held - owed : 0;
     }
@@ -397,9 +398,10 @@ contract Treasury is ITreasuryErrors, ReentrancyGuardTransient {
     /// @return Settlement-token base units.
     function claimable(address account) public view returns (uint256) {
         uint256 amount = _released(account);
-        if (!commune.isMember(account)) return amount;
+        Commune commune_ = commune();
+        if (!commune_.isMember(account)) return amount;
         (uint256 pending,,) = _pendingRelease(MAX_RELEASE_PERIODS);
-        return pending > 0 ? amount + (pending + carry) / commune.memberCount() : amount;
+        return pending > 0 ? amount + (pending + carry) / commune_.memberCount() : amount;
     }
 
     /// @notice Income of begun grid periods not yet released, as far as one call releases
@@ -441,16 +443,18 @@ contract Treasury is ITreasuryErrors, ReentrancyGuardTransient {
 
     /// @dev What `account` is owed of released income.
     function _released(address account) private view returns (uint256) {
-        uint256 accrued = commune.isMember(account) ? incomePerShare - _checkpoint[account] : 0;
+        uint256 accrued = commune().isMember(account) ? incomePerShare - _checkpoint[account] : 0;
         return _owed[account] + accrued;
     }
 
     function _onlyStock() private view {
-        if (msg.sender != stock) revert TreasuryUnauthorized(msg.sender, stock);
+        address stock_ = CommuneArgs.stock();
+        if (msg.sender != stock_) revert TreasuryUnauthorized(msg.sender, stock_);
     }
 
     function _onlyCommune() private view {
-        if (msg.sender != address(commune)) revert TreasuryUnauthorized(msg.sender, address(commune));
+        address commune_ = CommuneArgs.commune();
+        if (msg.sender != commune_) revert TreasuryUnauthorized(msg.sender, commune_);
     }
 
     /// @dev Schedules `income` in `periods` equal parts, the part of the i-th starting in the grid
@@ -526,7 +530,7 @@ contract Treasury is ITreasuryErrors, ReentrancyGuardTransient {
     /// @dev Divides `amount` equally among the current members; the remainder is carried.
     /// Emits {IncomeDistributed}.
     function _distribute(address from, uint256 amount) private {
-        uint256 members = commune.memberCount();
+        uint256 members = commune().memberCount();
         uint256 pool = amount + carry;
         uint256 perShare = members == 0 ? 0 : pool / members;
         uint256 remainder = pool - perShare * members;

@@ -266,7 +266,7 @@ def assert_books_exact(d, extra: tuple[str, ...] = ()) -> None:
     stock, treasury, token = d.stock, d.treasury, d.token
     assert token.balance_of(stock.address) == stock.escrow_held() + stock.credits_held()
     for asset_id in range(1, stock.asset_count() + 1):
-        address = stock.call("assetInfo", asset_id)[9]
+        address = stock.call("assetInfo", asset_id)[10]
         if int(address, 16):
             s = attach(d.chain, "BondSeries", address, d.commune.artifacts)
             assert token.balance_of(address) == s.call("totalPaid") - s.call("totalWithdrawn")

@@ -150,7 +150,7 @@ def test_asset_bid_and_tx_views_through_auction_settlement_and_claim(tmp_path: P
         assert rental["start"] == start and rental["next_rent_due"] == start + PERIOD
         assert rental["reclaimable_at"] == start + PERIOD + GRACE and rental["reclaimable_reason"] == "Defaulted"
         assert shown["series"] == chain().w3.eth.contract(address=d.stock.address, abi=d.stock.artifact.abi) \
-            .functions.assetInfo(1).call()[9]
+            .functions.assetInfo(1).call()[10]
         text = human("assets", "show", "1")
         assert f"{shown['series']} (bonds of asset 1)" in text and "next rent due" in text and "(in 30 d)" in text
         outcomes = {b["bid_id"]: (b["bonds"], b["refund"]) for b in read_only("bids", "--account", "5")["bids"]}

@@ -31,8 +31,8 @@ def test_arguments_by_kind():
     d = Display(decimals=6, symbol="tUSD", now=1_000, names={"0x" + "ab" * 20: "account 3"})
     assert d.arg("RentPaid", "amount", 10_800_000_000) == "10,800 tUSD"
     assert d.arg("AssetNotRented", "state", 4) == "RentalAuction"
-    assert d.arg("AuctionFailed", "reason", 2, "enum CommonStock.Failure") == "RentTooLow"
-    assert d.arg("RentalEnded", "reason", 1, "enum CommonStock.RentalEnd") == "Defaulted"
+    assert d.arg("AuctionFailed", "reason", 2, "enum IStockTypes.Failure") == "RentTooLow"
+    assert d.arg("RentalEnded", "reason", 1, "enum IStockTypes.RentalEnd") == "Defaulted"
     assert d.arg("AuctionClosed", "closedAt", 1_000 + 120).endswith("(in 2 min)")
     assert d.arg("X", "who", "0x" + "ab" * 20) == "0x" + "ab" * 20 + " (account 3)"
     # the same name is an amount in one item and a count or a parameter in another

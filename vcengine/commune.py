@@ -22,7 +22,7 @@ from eth_account.signers.local import LocalAccount
 
 from vcengine.chains import Chain
 from vcengine.client import ContractClient, InputError, TxResult, require_address, require_int
-from vcengine.compiler import CompileResult
+from vcengine.compiler import CompileResult, load_artifacts
 
 UINT64_MAX = 2**64 - 1
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -87,28 +87,31 @@ class CommuneClient(ContractClient):
         name: str = "Venture Commune Share",
         symbol: str = "VCS",
         artifacts: CompileResult | None = None,
-        treasury: str = ZERO_ADDRESS,
-        stock: str = ZERO_ADDRESS,
         eoa_only: bool = False,
     ) -> CommuneClient:
-        """Deploy a commune owned by ``founders`` (one share each).
+        """Create a membership-only commune owned by ``founders`` (one share each): a clone made by
+        ``CommuneFactory.createMembership`` (the factory and the code it clones are deployed once
+        per chain, see :func:`vcengine.deploy.chain_factory`). With ``eoa_only`` only externally
+        owned accounts (without delegated code) may hold a share. ``deploy_receipt`` is the
+        creating transaction."""
+        from vcengine.deploy import CommuneFactoryClient, chain_factory
 
-        ``treasury`` and ``stock`` name the rest of the commune (see :func:`vcengine.deploy.deploy_commune`);
-        left at zero the commune is membership only. With ``eoa_only`` only externally owned accounts
-        (without delegated code) may hold a share.
-        """
         if not founders:
             raise InputError("founders must name at least one address: the initial workers")
         checked = [require_address(f, "founder") for f in founders]
         if len(set(checked)) != len(checked):
             raise InputError(f"founders must be distinct, got {founders}")
-        require_int(labour_threshold, "labour threshold", 1)
+        require_int(labour_threshold, "labour threshold", 1, 2**64 - 1)
         require_int(quorum_cap, "quorum cap", 1, UINT24_MAX)
         if not isinstance(eoa_only, bool):
             raise InputError(f"eoa_only must be true or false, got {eoa_only!r}")
-        return super().deploy(chain, sender, name, symbol, checked, labour_threshold, quorum_cap,
-                              require_address(treasury, "treasury"), require_address(stock, "stock"), eoa_only,
-                              artifacts=artifacts)
+        artifacts = artifacts or load_artifacts()
+        factory = CommuneFactoryClient(chain, chain_factory(chain, sender, artifacts).factory, artifacts)
+        tx = factory.transact("createMembership", name, symbol, checked, labour_threshold, quorum_cap, eoa_only,
+                              sender=sender)
+        client = cls(chain, tx.event("CommuneCreated").args["commune"], artifacts)
+        client.deploy_receipt = tx
+        return client
 
     def leave_blocked_by(self, member: str) -> int:
         """Commitments in the common stock that stop ``member`` leaving (0 for a membership-only commune)."""

@@ -1,4 +1,5 @@
-"""Deploy a complete commune: settlement token (on local chains), membership, bond series, common stock.
+"""Deploy a complete commune: settlement token (on local chains), the code every commune clones
+(once per chain), then the commune's membership, treasury and common stock as clones.
 
 Example::
 
@@ -20,8 +21,7 @@ from eth_account.signers.local import LocalAccount
 from web3.utils.address import get_create_address
 
 from vcengine.chains import Chain
-from vcengine.client import (ContractClient, ErrorDecoder, InputError, TxResult, _result, _send, require_address,
-                             require_int, revert_data)
+from vcengine.client import ContractClient, ErrorDecoder, InputError, TxResult, require_address, require_int, revert_data
 from vcengine.commune import CommuneClient
 from vcengine.compiler import CompileResult, load_artifacts
 from vcengine.stock import CommonStockClient
@@ -104,16 +104,18 @@ def deploy_commune(
     token_address: str | None = None,
     artifacts: CompileResult | None = None,
 ) -> Deployment:
-    """Deploy a commune. Without ``token_address`` a TestStablecoin is deployed (local chains only).
+    """Create a commune on ``chain``. Without ``token_address`` a TestStablecoin is deployed (local
+    chains only).
 
-    The membership contract, the treasury and the common stock name each other in immutable
-    storage. They are deployed by ``deployer`` in three consecutive transactions whose addresses
-    are predicted from its nonce; each constructor checks the others name it, so a wrong prediction
-    (another transaction from the same key in between) makes the deployment revert instead of
-    producing a miswired commune.
+    The code of every contract is deployed once per chain (:func:`chain_factory`: the stock's
+    modules, the implementations and the factory, reused by every later call on the same chain);
+    the commune itself is one ``CommuneFactory.create`` transaction that makes its membership
+    contract, treasury and common stock as clones wired to each other. ``gas`` holds what this call
+    paid: the token, the one-off pieces if it deployed them, and ``CommuneFactory.create``.
     """
     artifacts = artifacts or load_artifacts()
     check_params(params)
+    check_founders(params.founders)
     gas: dict[str, int] = {}
 
     if token_address is None:
@@ -121,35 +123,12 @@ def deploy_commune(
             raise InputError("a settlement token address is required on a public chain (e.g. a stablecoin)")
         token_client = TestStablecoinClient.deploy(chain, deployer, artifacts=artifacts)
         gas["TestStablecoin"] = _gas(token_client.deploy_receipt)
-        token = ERC20Client(chain, token_client.address, artifacts)
-    else:
-        token = ERC20Client(chain, require_address(token_address, "settlement token"), artifacts)
-
-    implementation = BondSeriesClient.deploy(chain, deployer, artifacts=artifacts)
-    gas["BondSeries"] = _gas(implementation.deploy_receipt)
-
-    nonce = chain.w3.eth.get_transaction_count(deployer.address, "pending")
-    treasury_at = get_create_address(deployer.address, nonce + 1)
-    stock_at = get_create_address(deployer.address, nonce + 2)
-    commune = CommuneClient.deploy(
-        chain, deployer, founders=params.founders, labour_threshold=params.labour_threshold,
-        quorum_cap=params.quorum_cap, name=params.name, symbol=params.symbol, artifacts=artifacts,
-        treasury=treasury_at, stock=stock_at, eoa_only=params.eoa_only,
-    )
-    gas["Commune"] = _gas(commune.deploy_receipt)
-    treasury = TreasuryClient.deploy(chain, deployer, commune.address, token.address, stock_at, params.period_seconds,
-                                     artifacts=artifacts)
-    gas["Treasury"] = _gas(treasury.deploy_receipt)
-    stock = CommonStockClient.deploy(
-        chain, deployer, commune.address, token.address, treasury.address, implementation.address,
-        (params.period_seconds, params.grace_seconds, params.sale_seconds, params.rate_cap_bps,
-         params.liquidation_reserve_bps),
-        artifacts=artifacts,
-    )
-    gas["CommonStock"] = _gas(stock.deploy_receipt)
-    if (treasury.address, stock.address) != (treasury_at, stock_at):  # pragma: no cover - constructors revert first
-        raise InputError(f"deployment addresses differ from their prediction: {treasury.address}, {stock.address}")
-    return Deployment(chain, params, commune, token, treasury, stock, implementation.address, gas)
+        token_address = token_client.address
+    made = chain_factory(chain, deployer, artifacts)
+    gas.update(made.gas)
+    deployment, _tx = create_commune(chain, deployer, params, made.factory, token_address, artifacts)
+    deployment.gas = {**gas, **deployment.gas}
+    return deployment
 
 
 class CommuneFactoryClient(ContractClient):
@@ -164,113 +143,102 @@ class CommuneFactoryClient(ContractClient):
         """Addresses the next ``create`` gives the commune, its treasury and its common stock."""
         return tuple(self.call("predict"))  # type: ignore[return-value]
 
-
-#: The start of a code-data contract's creation code: it returns the bytes after these 12 as the
-#: contract's code (PUSH2 size, DUP1, PUSH1 12, PUSH1 0, CODECOPY, PUSH1 0, RETURN).
-_CODE_STORE_PREFIX = "61{size:04x}80600c6000396000f3"
-
-
-def deploy_code_store(chain: Chain, deployer: LocalAccount, data: bytes, artifacts: CompileResult) -> tuple[str, int]:
-    """Deploy a code-data contract whose code is a STOP byte followed by ``data`` (it cannot be run);
-    returns its address and the gas used. ``StockDeployer`` reads CommonStock's creation code from two."""
-    code = b"\x00" + data
-    if len(code) > 24_576:
-        raise InputError(f"a code-data contract holds at most 24,575 bytes (EIP-170), got {len(data)}")
-    initcode = _code_store_initcode(data)
-    decoder = ErrorDecoder([a.abi for a in artifacts.artifacts.values()])
-    receipt = _send(chain, {"data": initcode}, deployer, 0, decoder, "code store", "constructor")
-    stored = chain.w3.eth.get_code(receipt["contractAddress"])
-    if bytes(stored) != code:  # pragma: no cover - the EVM returns exactly what the prefix copies
-        raise InputError(f"code store at {receipt['contractAddress']} holds other code than sent")
-    return receipt["contractAddress"], _result(receipt, []).gas_used
+    def implementations(self) -> dict[str, str]:
+        """The implementations its communes clone, by contract name."""
+        return {"Commune": self.call("communeImplementation"), "Treasury": self.call("treasuryImplementation"),
+                "CommonStock": self.call("stockImplementation"), "BondSeries": self.call("seriesImplementation")}
 
 
 @dataclass(frozen=True)
 class FactoryDeployment:
-    """A factory, its three deployers and the shared bond series implementation, with their gas."""
+    """A factory and the code it clones (the stock's modules and the implementations), with their gas."""
 
     factory: str
-    deployers: dict[str, str]
+    #: Every piece but the factory and the bond series implementation, by contract name.
+    implementations: dict[str, str]
     series_implementation: str
     #: Gas used by the pieces deployed by this call (a piece reused from ``existing`` has none).
     gas: dict[str, int]
 
+    @property
+    def pieces(self) -> dict[str, str]:
+        """Every piece by name, the factory included."""
+        return {**self.implementations, "BondSeries": self.series_implementation, "CommuneFactory": self.factory}
 
-#: The pieces of a factory in the order they are deployed: CommonStock's creation code in two
-#: code-data contracts, the three deployers, the bond series implementation, then the factory.
-FACTORY_PIECES = ("StockCodeHead", "StockCodeTail", "CommuneDeployer", "TreasuryDeployer", "StockDeployer",
-                  "BondSeries", "CommuneFactory")
-#: The pieces the factory's constructor takes, in its parameters' order.
-_FACTORY_ARGS = ("CommuneDeployer", "TreasuryDeployer", "StockDeployer", "BondSeries")
+
+#: The contracts deployed once per chain, in order: the common stock's three modules, the
+#: implementations every commune clones, then the factory.
+FACTORY_PIECES = ("BondAuction", "RentalMarket", "Liquidation", "CommonStock", "Commune", "Treasury", "BondSeries",
+                  "CommuneFactory")
+#: The pieces whose constructors take other pieces, in their parameters' order.
+PIECE_ARGS: dict[str, tuple[str, ...]] = {
+    "CommonStock": ("BondAuction", "RentalMarket", "Liquidation"),
+    "CommuneFactory": ("Commune", "Treasury", "CommonStock", "BondSeries"),
+}
 
 
 def _client_class(name: str) -> type[ContractClient]:
-    """A plain client class for contract ``name`` (deployers need no typed methods)."""
+    """A plain client class for contract ``name`` (pieces need no typed methods)."""
     return type(f"{name}Client", (ContractClient,), {"CONTRACT": name})
 
 
-def stock_code_parts(artifacts: CompileResult) -> tuple[bytes, bytes]:
-    """CommonStock's creation code cut in two halves, the data of the two code-data contracts."""
-    stock_code = bytes.fromhex(artifacts["CommonStock"].bytecode.removeprefix("0x"))
-    half = (len(stock_code) + 1) // 2
-    return stock_code[:half], stock_code[half:]
-
-
-def _code_store_initcode(data: bytes) -> str:
-    code = b"\x00" + data
-    return "0x" + _CODE_STORE_PREFIX.format(size=len(code)) + code.hex()
-
-
 def piece_is_current(chain: Chain, label: str, address: str, artifacts: CompileResult) -> bool:
-    """True if ``address`` holds factory piece ``label`` as these artifacts build it: a code-data
-    contract byte for byte, a contract by the length of its runtime code (immutables differ)."""
+    """True if ``address`` holds factory piece ``label`` as these artifacts build it: its runtime
+    code byte for byte, the bytes of its immutables excepted (their values are the pieces it names)."""
     code = bytes(chain.w3.eth.get_code(address))
-    if not code:
+    art = artifacts[label]
+    expected = bytes.fromhex(art.deployed_bytecode.removeprefix("0x"))
+    if len(code) != len(expected):
         return False
-    if label in ("StockCodeHead", "StockCodeTail"):
-        return code == b"\x00" + stock_code_parts(artifacts)[label == "StockCodeTail"]
-    expected = bytes.fromhex(artifacts[label].deployed_bytecode.removeprefix("0x"))
-    return len(code) == len(expected)
+    masked = bytearray(code)
+    for refs in art.immutable_references.values():
+        for ref in refs:
+            start, length = int(ref["start"]), int(ref["length"])
+            masked[start:start + length] = expected[start:start + length]
+    return bytes(masked) == expected
 
 
 def deploy_factory(chain: Chain, deployer: LocalAccount, artifacts: CompileResult | None = None,
                    existing: Mapping[str, str] | None = None,
                    on_deployed: Callable[[str, str, int], None] | None = None) -> FactoryDeployment:
-    """Deploy a :class:`CommuneFactory` with its deployers and bond series implementation (seven
+    """Deploy a :class:`CommuneFactory` with the code it clones (:data:`FACTORY_PIECES`: eight
     transactions, once per chain; anyone may then create communes with it).
 
-    ``existing`` maps pieces (:data:`FACTORY_PIECES`) already deployed by an earlier, interrupted
-    run to their addresses; they are reused, not paid for again (the caller checks them with
-    :func:`piece_is_current`). ``on_deployed(label, address, gas_used)`` is called as soon as each
-    new piece is mined, so that the caller can record it before the next one is sent.
+    ``existing`` maps pieces already deployed by an earlier, interrupted run to their addresses;
+    they are reused, not paid for again (the caller checks them with :func:`piece_is_current`).
+    ``on_deployed(label, address, gas_used)`` is called as soon as each new piece is mined, so that
+    the caller can record it before the next one is sent.
     """
     artifacts = artifacts or load_artifacts()
     existing = dict(existing or {})
     gas: dict[str, int] = {}
     deployed: dict[str, str] = {}
-
-    def made(label: str, address: str, used: int) -> None:
-        deployed[label] = address
-        gas[label] = used
-        if on_deployed is not None:
-            on_deployed(label, address, used)
-
-    for label, part in zip(("StockCodeHead", "StockCodeTail"), stock_code_parts(artifacts)):
-        if label in existing:
-            deployed[label] = existing[label]
-        else:
-            made(label, *deploy_code_store(chain, deployer, part, artifacts))
-    for name in FACTORY_PIECES[2:]:
+    for name in FACTORY_PIECES:
         if name in existing:
             deployed[name] = existing[name]
             continue
-        args = ([deployed["StockCodeHead"], deployed["StockCodeTail"]] if name == "StockDeployer" else
-                [deployed[n] for n in _FACTORY_ARGS] if name == "CommuneFactory" else [])
+        args = [deployed[n] for n in PIECE_ARGS.get(name, ())]
         client = _client_class(name).deploy(chain, deployer, *args, artifacts=artifacts)
-        made(name, client.address, _gas(client.deploy_receipt))
+        deployed[name] = client.address
+        gas[name] = _gas(client.deploy_receipt)
+        if on_deployed is not None:
+            on_deployed(name, client.address, gas[name])
     factory = deployed.pop("CommuneFactory")
     series = deployed.pop("BondSeries")
     return FactoryDeployment(factory, deployed, series, gas)
+
+
+def chain_factory(chain: Chain, deployer: LocalAccount, artifacts: CompileResult) -> FactoryDeployment:
+    """The factory of these artifacts on ``chain``: the one this process deployed there before (if
+    its code is still there: a reverted snapshot removes it), else a new one from ``deployer``
+    (its ``gas`` then says what the pieces cost; a reused factory reports none)."""
+    cache: dict[str, FactoryDeployment] = chain.__dict__.setdefault("_vc_factories", {})
+    known = cache.get(artifacts.key)
+    if known is not None and chain.w3.eth.get_code(known.factory):
+        return FactoryDeployment(known.factory, known.implementations, known.series_implementation, {})
+    made = deploy_factory(chain, deployer, artifacts)
+    cache[artifacts.key] = made
+    return made
 
 
 # ---------------------------------------------------------------- the plan of a deployment
@@ -280,7 +248,7 @@ def deploy_factory(chain: Chain, deployer: LocalAccount, artifacts: CompileResul
 class PlannedTx:
     """One transaction a deployment would send, with its estimated gas and how it was estimated."""
 
-    #: ``StockCodeHead`` ... ``CommuneFactory`` (the factory's pieces), ``TestStablecoin`` or
+    #: ``BondAuction`` ... ``CommuneFactory`` (the factory's pieces), ``TestStablecoin`` or
     #: ``CommuneFactory.create``.
     label: str
     #: ``create`` (a contract creation) or ``call``.
@@ -296,12 +264,10 @@ class PlannedTx:
         return ESTIMATED_BY[self.estimated_by]
 
 
-BY_NODE, BY_NODE_PREDICTED, BY_REHEARSAL = "eth_estimateGas", "eth_estimateGas+predicted", "rehearsal"
+BY_NODE, BY_REHEARSAL = "eth_estimateGas", "rehearsal"
 #: How a step's gas was estimated, in words.
 ESTIMATED_BY = {
     BY_NODE: "eth_estimateGas on the network's node",
-    BY_NODE_PREDICTED: "eth_estimateGas on the network's node, with the addresses of the pieces sent before it "
-                       "predicted from the deployer's nonce",
     BY_REHEARSAL: "it needs contracts not yet deployed: the steps before it were run on a scratch embedded chain "
                   "(py-evm, the same EVM rules), then eth_estimateGas there",
 }
@@ -315,9 +281,10 @@ def plan_deployment(chain: Chain, sender: str, params: CommuneParams, artifacts:
 
     Without ``factory`` the factory's pieces not in ``pieces`` (reused from an interrupted run) come
     first; without ``token`` a test stablecoin; then ``CommuneFactory.create``. A step that needs a
-    contract not yet deployed (the stock deployer reads the code-data contracts, ``create`` needs
-    the factory and the token) is estimated on a scratch embedded chain where the steps before it
-    are run: the same EVM rules, another chain, so an estimate and not a promise.
+    contract not yet deployed (the common stock's implementation names its modules, the factory the
+    implementations, ``create`` needs the factory and the token) is estimated on a scratch embedded
+    chain where the steps before it are run: the same EVM rules, another chain, so an estimate and
+    not a promise.
     """
     w3 = chain.w3
     pieces = dict(pieces or {})
@@ -353,21 +320,12 @@ def plan_deployment(chain: Chain, sender: str, params: CommuneParams, artifacts:
 
     plan = []
     for label in creates:
-        if label in ("StockCodeHead", "StockCodeTail"):
-            part = stock_code_parts(artifacts)[label == "StockCodeTail"]
-            gas, how = node_estimate(label, {"data": _code_store_initcode(part)}), BY_NODE
-        elif label == "StockDeployer":
-            if "StockCodeHead" in pieces and "StockCodeTail" in pieces:
-                gas = node_estimate(label, constructor(label, pieces["StockCodeHead"], pieces["StockCodeTail"]))
-                how = BY_NODE
-            else:
-                gas, how = rehearse()[label], BY_REHEARSAL
-        elif label == "CommuneFactory":
-            args = [known[n] for n in _FACTORY_ARGS]
-            predicted = any(n in at for n in _FACTORY_ARGS)
-            gas, how = node_estimate(label, constructor(label, *args)), BY_NODE_PREDICTED if predicted else BY_NODE
+        needs = PIECE_ARGS.get(label, ())
+        if any(n in at for n in needs):
+            # Its constructor checks that the pieces it names have code: they are not deployed yet.
+            gas, how = rehearse()[label], BY_REHEARSAL
         else:
-            gas, how = node_estimate(label, constructor(label)), BY_NODE
+            gas, how = node_estimate(label, constructor(label, *[known[n] for n in needs])), BY_NODE
         plan.append(PlannedTx(label, "create", at[label], gas, how))
     if factory is not None and token is not None:
         config = _create_config(params, check_founders(params.founders), token)
@@ -381,23 +339,27 @@ def plan_deployment(chain: Chain, sender: str, params: CommuneParams, artifacts:
 
 def _rehearse(params: CommuneParams, artifacts: CompileResult) -> dict[str, int]:
     """Estimates of the steps that depend on earlier ones, on a scratch embedded chain where the
-    earlier steps are run first (a test stablecoin stands in for the settlement token)."""
+    earlier steps are run first (a test stablecoin stands in for the settlement token): each
+    piece's constructor, then ``CommuneFactory.create``."""
     from vcengine.chains import TesterChain
 
     scratch = TesterChain(accounts=1)
     try:
         deployer = scratch.accounts[0]
-        made = deploy_factory(scratch, deployer, artifacts)
+        estimates: dict[str, int] = {}
+        deployed: dict[str, str] = {}
+        for name in FACTORY_PIECES:
+            art = artifacts[name]
+            args = [deployed[n] for n in PIECE_ARGS.get(name, ())]
+            constructor = scratch.w3.eth.contract(abi=art.abi, bytecode=art.bytecode).constructor(*args)
+            estimates[name] = int(constructor.estimate_gas({"from": deployer.address}))
+            deployed[name] = _client_class(name).deploy(scratch, deployer, *args, artifacts=artifacts).address
         token = TestStablecoinClient.deploy(scratch, deployer, artifacts=artifacts)
-        stock_deployer = _client_class("StockDeployer")(scratch, made.deployers["StockDeployer"], artifacts)
-        head, tail = stock_deployer.call("codeHead"), stock_deployer.call("codeTail")
-        art = artifacts["StockDeployer"]
-        constructor = scratch.w3.eth.contract(abi=art.abi, bytecode=art.bytecode).constructor(head, tail)
-        factory = CommuneFactoryClient(scratch, made.factory, artifacts)
+        factory = CommuneFactoryClient(scratch, deployed["CommuneFactory"], artifacts)
         create = factory.contract.functions.create(_create_config(params, check_founders(params.founders),
                                                                   token.address))
-        return {"StockDeployer": int(constructor.estimate_gas({"from": deployer.address})),
-                "CommuneFactory.create": int(create.estimate_gas({"from": deployer.address}))}
+        estimates["CommuneFactory.create"] = int(create.estimate_gas({"from": deployer.address}))
+        return estimates
     finally:
         scratch.close()
 
@@ -442,7 +404,7 @@ def check_params(params: CommuneParams) -> None:
     require_int(params.labour_threshold, "labour threshold", 1)
     require_int(params.quorum_cap, "quorum cap", 1, 2**24 - 1)
     require_int(params.period_seconds, "period length (seconds)", 1, MAX_DURATION_SECONDS)
-    require_int(params.grace_seconds, "grace period (seconds)", 0, MAX_DURATION_SECONDS)
+    require_int(params.grace_seconds, "grace period (seconds)", 1, MAX_DURATION_SECONDS)
     require_int(params.sale_seconds, "sale length (seconds)", 1, MAX_DURATION_SECONDS)
     require_int(params.rate_cap_bps, "rate cap (basis points per period)", 0, 4_095)
     require_int(params.liquidation_reserve_bps, "liquidation reserve (basis points)", 0, 10_000)

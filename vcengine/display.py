@@ -57,9 +57,9 @@ TIME_ARGS = frozenset({"auctionClosesAt", "closedAt", "closesAt", "latest", "now
 
 #: Solidity enum (its ABI ``internalType``) -> the names of its values.
 ENUMS: dict[str, type[IntEnum]] = {
-    "enum CommonStock.AssetState": AssetState,
-    "enum CommonStock.Failure": Failure,
-    "enum CommonStock.RentalEnd": RentalEnd,
+    "enum IStockTypes.AssetState": AssetState,
+    "enum IStockTypes.Failure": Failure,
+    "enum IStockTypes.RentalEnd": RentalEnd,
 }
 #: Arguments declared as plain ``uint8`` that hold an enum.
 ENUM_ARGS: dict[str, type[IntEnum]] = {"state": AssetState}

@@ -68,6 +68,8 @@ class Asset:
     failure: Failure
     vendor: str
     periods: int
+    #: The rate cap in force when the asset was requested: its auction's, whatever changes after.
+    rate_cap_bps: int
     price: int
     rent_per_period: int
     series: str | None
@@ -102,6 +104,8 @@ class Rental:
     rent_per_period: int
     #: The agreement ended by default: its renter may not bid in the asset's next rental auction.
     defaulted: bool = False
+    #: The grace period in force when the agreement started: its own for its whole life.
+    grace_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,8 @@ class Sale:
     amount: int
     #: Liquidation sales reopened without a bid (each lowers the reserve).
     reopenings: int = 0
+    #: The liquidation reserve in force when the liquidation opened (liquidations only).
+    reserve_bps: int = 0
 
 
 @dataclass(frozen=True)
@@ -372,11 +378,11 @@ class CommonStockClient(ContractClient):
 
     def asset(self, asset_id: int) -> Asset:
         raw = self.call("assetInfo", asset_id)
-        series = raw[9] if raw[9] != ZERO_ADDRESS else None
+        series = raw[10] if raw[10] != ZERO_ADDRESS else None
         state = AssetState(raw[3])
         renter = self.rental(asset_id).renter if state == AssetState.RENTED else None
         return Asset(asset_id, raw[0], raw[1], raw[2], state, Failure(raw[4]), raw[5], raw[6], raw[7],
-                     raw[8], series, raw[10], raw[11], raw[12], bytes(raw[13]), renter)
+                     raw[8], raw[9], series, raw[11], raw[12], raw[13], bytes(raw[14]), renter)
 
     def debt(self, asset_id: int) -> Debt:
         return Debt(*self.call("debtInfo", asset_id))
@@ -396,8 +402,8 @@ class CommonStockClient(ContractClient):
         return at, RentalEnd(reason)
 
     def sale(self, asset_id: int) -> Sale:
-        leader, closes_at, periods, amount, reopenings = self.call("saleInfo", asset_id)
-        return Sale(None if leader == ZERO_ADDRESS else leader, closes_at, periods, amount, reopenings)
+        leader, closes_at, periods, reserve_bps, reopenings, amount = self.call("saleInfo", asset_id)
+        return Sale(None if leader == ZERO_ADDRESS else leader, closes_at, periods, amount, reopenings, reserve_bps)
 
     def title_holder(self, asset_id: int) -> str | None:
         holder = self.call("titleHolder", asset_id)

@@ -156,7 +156,7 @@ class Economy:
         except ContractReverted:
             chain_reverted = True
         if not chain_reverted and fn == "settle":
-            series = self.d.stock.call("assetInfo", args["assetId"])[9]  # the clone a cleared sale created
+            series = self.d.stock.call("assetInfo", args["assetId"])[10]  # the clone a cleared sale created
             if int(series, 16):
                 inputs[sm.SERIES] = int(series, 16)
         model_reverted = self._apply(contract, fn, who, value, args, inputs, now)

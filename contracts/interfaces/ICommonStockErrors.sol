@@ -8,7 +8,7 @@ interface ICommonStockErrors {
     error StockNotMember(address account);
 
     /// @notice Thrown when a deployment parameter is out of range.
-    /// @param name The parameter's name, as in the constructor.
+    /// @param name The parameter's name.
     /// @param value The value given.
     error StockInvalidParameter(string name, uint256 value);
 
@@ -106,10 +106,6 @@ interface ICommonStockErrors {
     /// @param account The caller.
     error NothingToWithdraw(address account);
 
-    /// @notice Thrown when the contracts of one commune do not name each other.
-    /// @param name What does not match.
-    error StockMiswired(string name);
-
     /// @notice Thrown when an action needs the asset to be rented and it is not.
     /// @param assetId The asset.
     /// @param state The asset's current state.
@@ -184,4 +180,19 @@ interface ICommonStockErrors {
     /// @param amount The amount offered.
     /// @param reserve The reserve.
     error LiquidationBelowReserve(uint256 amount, uint256 reserve);
+
+    /// @notice Thrown when anyone but the clone's factory initialises a common stock.
+    /// @param caller The caller.
+    error StockOnlyFactory(address caller);
+
+    /// @notice Thrown when anyone but the commune's governance changes the parameters (nobody can
+    /// while the governance address is zero).
+    /// @param caller The caller.
+    /// @param governance The governance address.
+    error StockOnlyGovernance(address caller, address governance);
+
+    /// @notice Thrown when a parameter that is fixed for the commune's life is given another value.
+    /// @param name The parameter.
+    /// @param value The value given.
+    error StockParameterFixed(string name, uint256 value);
 }

@@ -75,4 +75,13 @@ interface ICommuneErrors {
     /// @notice Thrown when a sweep finds no settlement tokens held by the membership contract (or
     /// the commune has no treasury to sweep them to).
     error CommuneNothingToSweep();
+
+    /// @notice Thrown when anyone but the clone's factory initialises a membership contract.
+    /// @param caller The caller.
+    error CommuneOnlyFactory(address caller);
+
+    /// @notice Thrown when anyone but the commune's governance changes its parameters (nobody can
+    /// while the governance address is zero).
+    /// @param caller The caller.
+    error CommuneOnlyGovernance(address caller);
 }

@@ -12,15 +12,6 @@ interface ITreasuryErrors {
     /// @param account The caller.
     error TreasuryNothingToClaim(address account);
 
-    /// @notice Thrown when the contracts of one commune do not name each other.
-    /// @param name What does not match.
-    error TreasuryMiswired(string name);
-
-    /// @notice Thrown when a deployment parameter is out of range.
-    /// @param name The parameter's name, as in the constructor.
-    /// @param value The value given.
-    error TreasuryInvalidParameter(string name, uint256 value);
-
     /// @notice Thrown when an income deposit is zero.
     error TreasuryZeroIncome();
 
