@@ -74,8 +74,11 @@ def attach(chain, name: str, address: str, artifacts: CompileResult | None = Non
 @pytest.fixture(scope="module")
 def module_chain() -> Iterator[TesterChain]:
     """A private embedded chain for one risk module, a day ahead of the wall clock."""
+    from vcengine.deploy import chain_factory
+
     chain = TesterChain()
     chain.advance_time(DAY)
+    chain_factory(chain, chain.accounts[0], load_artifacts())  # the code every commune clones, once
     yield chain
     for key in [k for k in _ATTACHED if k[0] == id(chain)]:
         del _ATTACHED[key]  # the cached clients would keep the chain alive

@@ -25,8 +25,13 @@ def artifacts() -> CompileResult:
 
 
 @pytest.fixture(scope="session")
-def session_chain() -> Iterator[Chain]:
+def session_chain(artifacts: CompileResult) -> Iterator[Chain]:
+    """The embedded chain, with the code every commune clones deployed once (before any snapshot, so
+    each test's revert keeps it)."""
+    from vcengine.deploy import chain_factory
+
     chain = TesterChain()
+    chain_factory(chain, chain.accounts[0], artifacts)
     yield chain
     chain.close()
 

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import pytest
 
+from clone_helpers import raw_membership
 from vcengine.client import ContractClient, ContractReverted, InputError
 from vcengine.commune import INTERFACE_ERC165, INTERFACE_ERC721, INTERFACE_ERC5192, ZERO_ADDRESS, CommuneClient
 
@@ -61,16 +62,13 @@ def test_founding_emits_locked_and_joined_for_each_founder(commune):
         (["a0", "a0"], 10, 2, "CommuneAlreadyMember", {"account": "a0"}),
     ],
 )
-def test_constructor_refuses_bad_parameters(chain, artifacts, founders, threshold, cap, error, args):
+def test_initialiser_refuses_bad_parameters(chain, artifacts, founders, threshold, cap, error, args):
     addr = {"a0": chain.accounts[0].address}
     founders = [addr[f] for f in founders]
     args = {k: addr.get(v, v) if isinstance(v, str) else v for k, v in args.items()}
-    # Send the raw constructor (the Python client would catch these before sending).
-    # ContractClient.deploy is the unvalidated base that CommuneClient.deploy wraps.
-    deploy = lambda: ContractClient.deploy.__func__(  # noqa: E731
-        CommuneClient, chain, chain.accounts[0], "VC", "VC", founders, threshold, cap, ZERO, ZERO, False,
-        artifacts=artifacts)
-    expect_revert(deploy, error, **args)
+    # Straight to the factory (the Python client would catch these before sending): the clone's
+    # initialiser refuses them, and the whole creation is undone.
+    expect_revert(lambda: raw_membership(chain, chain.accounts[0], artifacts, founders, threshold, cap), error, **args)
 
 
 @pytest.mark.parametrize(
@@ -334,9 +332,8 @@ def _calldata(client: ContractClient, function: str, *args) -> bytes:
 def test_eoa_only_refuses_a_founder_with_code(chain, artifacts):
     founder = chain.accounts[0]
     wallet = Wallet.deploy(chain, founder, founder.address, artifacts=artifacts)
-    expect_revert(lambda: ContractClient.deploy.__func__(
-        CommuneClient, chain, founder, "VC", "VC", [founder.address, wallet.address], 10, 2, ZERO, ZERO, True,
-        artifacts=artifacts), "CommuneContractAccount", account=wallet.address)
+    expect_revert(lambda: raw_membership(chain, founder, artifacts, [founder.address, wallet.address], eoa_only=True),
+                  "CommuneContractAccount", account=wallet.address)
     # without eoaOnly a contract may found (and hold a share)
     open_commune = CommuneClient.deploy(chain, founder, founders=[founder.address, wallet.address], artifacts=artifacts)
     assert open_commune.is_member(wallet.address) and not open_commune.eoa_only()
@@ -402,11 +399,12 @@ def test_every_transfer_and_approval_entry_point_reverts(commune, accounts, entr
 
 def test_abi_transfer_entry_points_are_all_covered(artifacts):
     """Every ERC-721 entry point that could move a share or grant a right to move it is overridden.
-    (`sweep` moves stray settlement tokens to the treasury, never a share.)"""
+    (`sweep` moves stray settlement tokens to the treasury, never a share; `initialize` is the clone's
+    one-time set-up by its factory; `setParameters` changes the threshold and the quorum cap.)"""
     names = {i["name"] for i in artifacts["Commune"].abi if i["type"] == "function"
              and i["stateMutability"] in ("nonpayable", "payable")}
     assert names == {"submitLabour", "attest", "join", "leave", "sweep", "transferFrom", "safeTransferFrom",
-                     "approve", "setApprovalForAll"}
+                     "approve", "setApprovalForAll", "initialize", "setParameters"}
 
 
 # ---------------------------------------------------------------- no payments

@@ -6,7 +6,7 @@ small number) and the next payment accrued interest again for every period since
 counting all of it twice. The fix stores it with SafeCast.toUint32, so the accrual reverts with
 SafeCastOverflowedUintDowncast(32, value) instead.
 
-Setting (by hand): period 1 s, grace 0, sale 60 s. accounts[0] rents 1,000 at 1 bp a period, rent 10 x
+Setting (by hand): period 1 s, grace 1 s (the least), sale 60 s. accounts[0] rents 1,000 at 1 bp a period, rent 10 x
 1,200; at settlement (time S) period 0 pays interest ceil(1,000 * 1 / 10_000) = 0.1 and principal 9.9:
 990.1 left, 1 period accrued. Period k starts at S + k, so at time S + t, t + 1 periods have started.
 The embedded chain travels in time for free.
@@ -29,7 +29,7 @@ LAST = 2**32 - 1  # the largest count a uint32 holds
 
 @pytest.fixture(scope="module")
 def second_world(module_chain, arts):
-    d = deploy(module_chain, arts, fund=5, period_seconds=1, grace_seconds=0, sale_seconds=60)
+    d = deploy(module_chain, arts, fund=5, period_seconds=1, grace_seconds=1, sale_seconds=60)
     asset = finance(d, module_chain.accounts[0], module_chain.accounts[3:4], price=1_000 * UNIT,
                     rent=10 * UNIT, periods=1_200, rate=1)
     debt = d.stock.debt(asset)

@@ -107,15 +107,15 @@ def test_in_an_eoa_only_commune_the_wallet_cannot_join(eoa):
 
 
 def test_in_an_eoa_only_commune_a_founder_with_code_is_refused_at_deployment(eoa, arts):
-    """Old code: any founder address was admitted. Now the constructor reverts
-    CommuneContractAccount(founder) for the founder that has code; the same founders without eoaOnly
-    deploy."""
+    """Old code: any founder address was admitted. Now the membership clone's initialiser reverts
+    CommuneContractAccount(founder) for the founder that has code, and the factory's create with it
+    (the error surfaces from the factory call); the same founders without eoaOnly create."""
     w = eoa
     a = w.chain.accounts
     founders = [a[0].address, w.wallet.address]
     with pytest.raises(ContractReverted) as info:
         deploy_commune(w.chain, a[0], CommuneParams(founders=founders, eoa_only=True), artifacts=arts)
     assert (info.value.contract, info.value.name, info.value.args_dict) == (
-        "Commune", "CommuneContractAccount", {"account": w.wallet.address})
+        "CommuneFactory", "CommuneContractAccount", {"account": w.wallet.address})
     d = deploy_commune(w.chain, a[0], CommuneParams(founders=founders), artifacts=arts)
     assert d.commune.is_member(w.wallet.address)

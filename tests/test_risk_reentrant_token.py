@@ -133,6 +133,10 @@ CASES = [
     ("CommonStock", "bidLiquidation", (1, 1), GUARD),
     ("CommonStock", "settleLiquidation", (1,), GUARD),
     ("CommonStock", "withdraw", (), GUARD),
+    # the clone's one-time set-up and the governance's parameter change: refused to anyone else
+    ("CommonStock", "initialize", ((86_400, 1, 1, 1, 0),), ("InvalidInitialization", {})),
+    ("CommonStock", "setParameters", ((86_400, 1, 1, 1, 0),),
+     ("StockOnlyGovernance", {"caller": TOKEN, "governance": "0x" + "00" * 20})),
     ("CommonStock", "sweep", (), GUARD),
     # Treasury, re-entered from claimPayout's payout.
     ("Treasury", "claimPayout", (), GUARD),
@@ -165,6 +169,8 @@ CASES = [
      ("CommuneShareNotTransferable", {"shareId": 1})),
     ("Commune", "approve", (A5, 1), ("CommuneShareApprovalDisabled", {"operator": A5})),
     ("Commune", "setApprovalForAll", (A5, True), ("CommuneShareApprovalDisabled", {"operator": A5})),
+    ("Commune", "initialize", ("VC", "VC", (A5,), 1, 1), ("InvalidInitialization", {})),
+    ("Commune", "setParameters", (1, 1), ("CommuneOnlyGovernance", {"caller": TOKEN})),
 ]
 
 

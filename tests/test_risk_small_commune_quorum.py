@@ -44,7 +44,7 @@ def test_in_a_two_member_commune_the_other_members_single_attestation_counts_a_m
     counted = pair.attest(claim, sender=a[1])
     assert (counted.attestations, counted.counted) == (1, True)
     assert counted.tx.event("LabourCounted").args == {"claimId": claim, "worker": a[0].address, "units": 10,
-                                                      "countedLabour": 10}
+                                                      "countedLabour": 10, "quorum": 1}
     assert pair.counted_labour(a[0].address) == 10
 
 

@@ -1,4 +1,4 @@
-"""Risk 5: zero grace, and every duration at its limits.
+"""Risk 5: the shortest grace, and every duration at its limits.
 
 The finding: with graceSeconds = 0 a rental started with no period paid (`paidPeriods = 0`), so it was
 reclaimable at `start + 0 * period + 0 = start`: anyone could take the asset from its renter in the
@@ -6,10 +6,11 @@ block after settlement. And durations were bounded differently in the contract a
 deployer, and a bond auction could close at any time up to 2**64 - 1.
 
 The fix: every rental starts with its first period paid from escrow (paidPeriods = 1), so the first
-reclaim is due at start + 1 period (+ grace); periods, grace and sales are checked against
-MAX_DURATION_SECONDS (100 years) by the constructor (StockInvalidParameter) and by
-vcengine.deploy.check_params (InputError, before anything is sent); a bond auction may close at most
-MAX_DURATION_SECONDS after its request (AuctionCloseTooLate(closesAt, latest)).
+reclaim is due at start + 1 period + grace; and the constitution (issue 13) now requires a grace
+period of at least one second. Periods are checked by the factory (FactoryInvalidPeriod), grace and
+sales by the common stock's initialiser (StockInvalidParameter) against MAX_DURATION_SECONDS (100
+years), and by vcengine.deploy.check_params (InputError, before anything is sent); a bond auction may
+close at most MAX_DURATION_SECONDS after its request (AuctionCloseTooLate(closesAt, latest)).
 """
 
 from __future__ import annotations
@@ -17,25 +18,23 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from web3.utils.address import get_create_address
 
 from adversarial import (  # noqa: F401
     DAY, PERIOD, UNIT, World, arts, at, block_time, deploy, expect_revert, finance, module_chain,
     vendor,
 )
 from vcengine.client import InputError
-from vcengine.commune import CommuneClient
-from vcengine.deploy import MAX_DURATION_SECONDS, CommuneParams, check_params
+from vcengine.deploy import MAX_DURATION_SECONDS, CommuneFactoryClient, CommuneParams, _create_config, chain_factory, check_params
 from vcengine.stock import CommonStockClient, RentalEnd
-from vcengine.treasury import TreasuryClient
 
 MAX = 100 * 365 * DAY  # CommonStock.MAX_DURATION_SECONDS: 3,153,600,000 seconds
+GRACE = 1  # the shortest grace the constitution allows
 
 
 @pytest.fixture(scope="module")
 def zero_grace_world(module_chain, arts):
-    """grace_seconds = 0; accounts[0] rents 1,000 at 2%, rent 300 x 4, settled at time S."""
-    d = deploy(module_chain, arts, fund=5, grace_seconds=0)
+    """grace_seconds = 1 (the least); accounts[0] rents 1,000 at 2%, rent 300 x 4, settled at time S."""
+    d = deploy(module_chain, arts, fund=5, grace_seconds=GRACE)
     asset = finance(d, module_chain.accounts[0], module_chain.accounts[3:5])
     return World(d, asset=asset, start=d.stock.rental(asset).start)
 
@@ -45,14 +44,15 @@ def zero_grace(zero_grace_world):
     return zero_grace_world.reset()
 
 
-def test_with_zero_grace_the_asset_cannot_be_reclaimed_right_after_settlement(zero_grace):
+def test_with_the_least_grace_the_asset_cannot_be_reclaimed_right_after_settlement(zero_grace):
     """Old code: reclaimable at S (paidPeriods 0, grace 0): the next block after settlement. Now period
-    0 is paid at settlement (paidPeriods 1), so the reclaim is due at S + 30 days exactly: refused
-    in the next block and at S + 30 days - 1 with ReclaimNotDue(asset, S + 30 days), accepted at
-    S + 30 days (period 1 unpaid: Defaulted)."""
+    0 is paid at settlement (paidPeriods 1), so the reclaim is due at S + 30 days + 1 s exactly: refused
+    in the next block and one second before with ReclaimNotDue(asset, due), accepted at due (period 1
+    unpaid: Defaulted)."""
     w = zero_grace
     d, a = w.d, w.chain.accounts
-    due = w.start + PERIOD
+    due = w.start + PERIOD + GRACE
+    assert d.stock.rental(w.asset).grace_seconds == GRACE
     rental = d.stock.rental(w.asset)
     assert (rental.paid_periods, rental.renter) == (1, a[0].address)
     assert d.stock.reclaimable_at(w.asset) == (due, RentalEnd.DEFAULTED)
@@ -65,71 +65,55 @@ def test_with_zero_grace_the_asset_cannot_be_reclaimed_right_after_settlement(ze
     assert tx.event("RentalEnded").args["reason"] == RentalEnd.DEFAULTED
 
 
-def test_with_zero_grace_rent_paid_on_its_due_date_keeps_the_asset(zero_grace):
-    """Period 1 falls due at S + 30 days; paid at that very second, the next reclaim is due at S + 60 days."""
+def test_with_the_least_grace_rent_paid_on_its_due_date_keeps_the_asset(zero_grace):
+    """Period 1 falls due at S + 30 days; paid at that very second, the next reclaim is due at S + 60 days + 1 s."""
     w = zero_grace
     d, a = w.d, w.chain.accounts
     at(w.chain, w.start + PERIOD)
     d.stock.pay_rent(w.asset, 1, sender=a[0], approve=False)
-    due = w.start + 2 * PERIOD
+    due = w.start + 2 * PERIOD + GRACE
     assert d.stock.reclaimable_at(w.asset) == (due, RentalEnd.DEFAULTED)
     at(w.chain, due - 1)
     expect_revert(lambda: d.stock.reclaim(w.asset, sender=a[9]), "ReclaimNotDue", assetId=w.asset, reclaimableAt=due)
 
 
-# ---------------------------------------------------------------- constructor
+# ------------------------------------------------------- the factory and the initialiser
 
 
-def raw_deploy(w, arts, period: int, grace: int, sale: int):
-    """Commune, Treasury and CommonStock deployed as deploy_commune does, without check_params."""
+def raw_create(w, arts, period: int, grace: int, sale: int):
+    """A commune created through the factory as deploy_commune does, without check_params."""
     chain, deployer = w.chain, w.chain.accounts[0]
-    token, series = w.d.token.address, w.d.series_implementation
-    nonce = chain.w3.eth.get_transaction_count(deployer.address, "pending")
-    treasury_at = get_create_address(deployer.address, nonce + 1)
-    stock_at = get_create_address(deployer.address, nonce + 2)
-    commune = CommuneClient.deploy(chain, deployer, founders=[deployer.address], artifacts=arts,
-                                   treasury=treasury_at, stock=stock_at)
-    treasury = TreasuryClient.deploy(chain, deployer, commune.address, token, stock_at, period, artifacts=arts)
-    return CommonStockClient.deploy(chain, deployer, commune.address, token, treasury.address, series,
-                                    (period, grace, sale, 1_000, 0), artifacts=arts)
+    factory = CommuneFactoryClient(chain, chain_factory(chain, deployer, arts).factory, arts)
+    params = CommuneParams(founders=[deployer.address], period_seconds=period, grace_seconds=grace, sale_seconds=sale)
+    tx = factory.transact("create", _create_config(params, [deployer.address], w.d.token.address), sender=deployer)
+    return CommonStockClient(chain, tx.event("CommuneCreated").args["stock"], arts)
 
 
 @pytest.mark.parametrize("period, grace, sale, name, value", [
     (PERIOD, MAX + 1, DAY, "graceSeconds", MAX + 1),
-    (PERIOD, 0, 0, "saleSeconds", 0),
-    (PERIOD, 0, MAX + 1, "saleSeconds", MAX + 1),
+    (PERIOD, 0, DAY, "graceSeconds", 0),
+    (PERIOD, GRACE, 0, "saleSeconds", 0),
+    (PERIOD, GRACE, MAX + 1, "saleSeconds", MAX + 1),
 ])
-def test_the_constructor_refuses_durations_beyond_their_limits(zero_grace, arts, period, grace, sale, name, value):
-    """Old code: the limits were checked, but a bond auction's close was not (see below); these pin the
-    constructor's bounds one second past each limit: StockInvalidParameter(name, value)."""
-    expect_revert(lambda: raw_deploy(zero_grace, arts, period, grace, sale), "StockInvalidParameter",
+def test_the_initialiser_refuses_durations_beyond_their_limits(zero_grace, arts, period, grace, sale, name, value):
+    """One second past each limit (and a grace of zero, below the constitution's least):
+    StockInvalidParameter(name, value), and no commune is created."""
+    expect_revert(lambda: raw_create(zero_grace, arts, period, grace, sale), "StockInvalidParameter",
                   name=name, value=value)
 
 
 @pytest.mark.parametrize("period", [0, MAX + 1])
-def test_a_period_out_of_range_is_refused_by_the_treasury_first(zero_grace, arts, period):
-    """periodSeconds = 0 or one second past 100 years: the Treasury, deployed before the stock, refuses
-    it by name (TreasuryInvalidParameter("periodSeconds", value)); a stock whose period is not its
-    treasury's is refused as miswired (StockMiswired("treasury.periodSeconds"))."""
-    w = zero_grace
-    expect_revert(lambda: raw_deploy(w, arts, period, 0, DAY), "TreasuryInvalidParameter", name="periodSeconds",
-                  value=period)
-    chain, deployer = w.chain, w.chain.accounts[0]
-    nonce = chain.w3.eth.get_transaction_count(deployer.address, "pending")
-    treasury_at = get_create_address(deployer.address, nonce + 1)
-    stock_at = get_create_address(deployer.address, nonce + 2)
-    commune = CommuneClient.deploy(chain, deployer, founders=[deployer.address], artifacts=arts,
-                                   treasury=treasury_at, stock=stock_at)
-    treasury = TreasuryClient.deploy(chain, deployer, commune.address, w.d.token.address, stock_at, 1, artifacts=arts)
-    expect_revert(lambda: CommonStockClient.deploy(chain, deployer, commune.address, w.d.token.address, treasury.address,
-                                                   w.d.series_implementation, (0, 0, DAY, 1_000, 0), artifacts=arts),
-                  "StockMiswired", name="treasury.periodSeconds")
+def test_a_period_out_of_range_is_refused_by_the_factory(zero_grace, arts, period):
+    """periodSeconds = 0 or one second past 100 years: the factory refuses it by name before any clone
+    is made (FactoryInvalidPeriod(value))."""
+    expect_revert(lambda: raw_create(zero_grace, arts, period, GRACE, DAY), "FactoryInvalidPeriod",
+                  periodSeconds=period)
 
 
-def test_the_constructor_accepts_every_duration_at_its_limit(zero_grace, arts):
-    """period = MAX_DURATION_SECONDS, grace = 0 and MAX_DURATION_SECONDS, sale = MAX_DURATION_SECONDS."""
-    for period, grace, sale in ((MAX, 0, MAX), (1, MAX, 1)):
-        stock = raw_deploy(zero_grace, arts, period, grace, sale)
+def test_the_initialiser_accepts_every_duration_at_its_limit(zero_grace, arts):
+    """period = MAX_DURATION_SECONDS, grace = 1 s and MAX_DURATION_SECONDS, sale = 1 s and MAX_DURATION_SECONDS."""
+    for period, grace, sale in ((MAX, GRACE, MAX), (1, MAX, 1)):
+        stock = raw_create(zero_grace, arts, period, grace, sale)
         assert (stock.period_seconds(), stock.grace_seconds(), stock.sale_seconds()) == (period, grace, sale)
     assert stock.call("MAX_DURATION_SECONDS") == MAX == MAX_DURATION_SECONDS
 
@@ -137,13 +121,13 @@ def test_the_constructor_accepts_every_duration_at_its_limit(zero_grace, arts):
 @pytest.mark.parametrize("field, value, accepted", [
     ("period_seconds", 0, False), ("period_seconds", 1, True), ("period_seconds", MAX, True),
     ("period_seconds", MAX + 1, False),
-    ("grace_seconds", -1, False), ("grace_seconds", 0, True), ("grace_seconds", MAX, True),
+    ("grace_seconds", 0, False), ("grace_seconds", 1, True), ("grace_seconds", MAX, True),
     ("grace_seconds", MAX + 1, False),
     ("sale_seconds", 0, False), ("sale_seconds", 1, True), ("sale_seconds", MAX, True),
     ("sale_seconds", MAX + 1, False),
 ])
 def test_check_params_has_the_constructors_bounds_and_refuses_before_sending(zero_grace, field, value, accepted):
-    """vcengine.deploy.check_params accepts exactly what the constructor accepts; a refused value raises
+    """vcengine.deploy.check_params accepts exactly what the factory and the initialiser accept; a refused value raises
     InputError naming the field and nothing is sent (block number and the deployer's nonce unchanged)."""
     w = zero_grace
     params = dataclasses.replace(CommuneParams(founders=[w.chain.accounts[0].address]), **{field: value})

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 
 from vcengine.chains import Chain
-from vcengine.client import ContractClient, InputError, TxResult, require_address, require_int
+from vcengine.client import ContractClient, InputError, TxResult, _result, require_address, require_int
 from vcengine.compiler import CompileResult, load_artifacts
 
 UINT64_MAX = 2**64 - 1
@@ -110,7 +110,9 @@ class CommuneClient(ContractClient):
         tx = factory.transact("createMembership", name, symbol, checked, labour_threshold, quorum_cap, eoa_only,
                               sender=sender)
         client = cls(chain, tx.event("CommuneCreated").args["commune"], artifacts)
-        client.deploy_receipt = tx
+        # The creation as the membership contract sees it: its own events (the shares minted) decoded.
+        receipt = chain.w3.eth.get_transaction_receipt(tx.tx_hash)
+        client.deploy_receipt = _result(receipt, client.decode_events(receipt))
         return client
 
     def leave_blocked_by(self, member: str) -> int:
