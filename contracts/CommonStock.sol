@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 
+import {BondSeries} from "./BondSeries.sol";
 import {Commune} from "./Commune.sol";
 import {Treasury} from "./Treasury.sol";
 import {Amortization} from "./libraries/Amortization.sol";
@@ -99,7 +100,8 @@ import {StockLedger} from "./stock/StockLedger.sol";
 /// made and initialised by `CommuneFactory`; what it is wired to (the membership contract, the
 /// treasury, the settlement token, the BondSeries implementation, the governance address, the rent
 /// period) is in the clone's immutable arguments (`CommuneArgs`). Its rules are cut by concern: this
-/// contract is the asset registry (requests, records, credits, sweeps, parameters and every view);
+/// contract is the asset registry and its ledger (requests, records, what accounts pull: credits and
+/// bid claims, sweeps, parameters and every view);
 /// the bond auction (`BondAuction`), the rental market (`RentalMarket`) and liquidation
 /// (`Liquidation`) are modules deployed once per chain whose code this contract runs by
 /// DELEGATECALL, each user call in exactly one module, on the one storage laid out by
@@ -355,11 +357,23 @@ contract CommonStock is StockLedger, Initializable {
 
     /// @notice Claims a bid after settlement: bonds for the filled part, tokens for the rest.
     /// @param bidId The bid; only its bidder may claim it, once.
-    /// @return Bond units minted to the bidder.
-    /// @return Settlement-token base units returned to the bidder.
-    function claim(uint256 bidId) external returns (uint256, uint256) {
-        (bidId);
-        _delegate(BOND_AUCTION);
+    /// @return bonds Bond units minted to the bidder.
+    /// @return refund Settlement-token base units returned to the bidder.
+    function claim(uint256 bidId) external nonReentrant returns (uint256 bonds, uint256 refund) {
+        Bid storage b = _bids[bidId];
+        if (b.bidder == address(0)) revert BidUnknown(bidId);
+        if (b.bidder != msg.sender) revert BidNotYours(bidId, msg.sender);
+        if (b.claimed) revert BidAlreadyClaimed(bidId);
+        Asset storage asset = _assets[b.assetId];
+        if (asset.state == AssetState.Auction) revert AuctionNotSettled(bidId, b.assetId);
+
+        b.claimed = true;
+        bonds = _fill(asset, b);
+        refund = b.amount - bonds;
+        escrowHeld -= refund;
+        emit BidClaimed(bidId, msg.sender, bonds, refund);
+        if (bonds > 0) BondSeries(asset.series).mint(msg.sender, bonds);
+        if (refund > 0) _pay(msg.sender, refund);
     }
 
     // -------------------------------------------------------------------- rent

@@ -15,7 +15,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 #: The operations issue 7 lists, as named in the report.
 ISSUE_OPERATIONS = [
-    "deploy (3 founders)", "submitLabour", "attest", "join", "leave", "requestAsset", "bid", "settle",
+    "create (3 founders)", "submitLabour", "attest", "join", "leave", "requestAsset", "bid", "settle",
     "claim (filled)", "payRent", "returnAsset", "reclaim (default)", "bidRent (first)", "settleRental",
     "bidLiquidation", "settleLiquidation", "claimPayout",
 ]
@@ -69,6 +69,10 @@ def test_bench_gas_json_floors_scaling_and_chart(tmp_path):
         tolerance = 2_900 + 64 if row["name"] == "settleLiquidation" else 64
         assert abs(small - large) <= tolerance, row
     assert ops["reference: OZ ERC-721 mint"]["gas"] < ops["join"]["gas"]
+    from vcengine.deploy import FACTORY_PIECES
+    one_off = data["one_off"]
+    assert set(one_off) == {*FACTORY_PIECES, "total"} and one_off["total"] == sum(one_off[p] for p in FACTORY_PIECES)
+    assert all(one_off[p] > 21_000 for p in FACTORY_PIECES)
     png = tmp_path / "gas_scaling.png"
     assert png.read_bytes()[:8] == PNG_MAGIC
     assert json.loads((tmp_path / "gas.json").read_text())["operations"] == data["operations"]

@@ -10,12 +10,13 @@ import {CommuneArgs} from "../libraries/CommuneArgs.sol";
 import {RateBook} from "../libraries/RateBook.sol";
 import {StockLedger} from "./StockLedger.sol";
 
-/// @title BondAuction: the interest-rate auction that finances an asset, and its claims
+/// @title BondAuction: the interest-rate auction that finances an asset
 /// @notice A module of the common stock: its code runs only by DELEGATECALL from a `CommonStock`
 /// clone, on that clone's storage (the layout of `StockLedger`), at the clone's address. Called
 /// directly it acts on its own empty storage, where no asset exists, so every entry point reverts.
 /// The rules (the clearing rate, the pro-rata fill at the clearing tick, the failure modes) are
-/// written in `CommonStock`'s header.
+/// written in `CommonStock`'s header; what each bid receives (`_fill`) is in `StockLedger`, and the
+/// claim that pays it out is `CommonStock.claim` (a payout to an account, like a withdrawal).
 contract BondAuction is StockLedger {
     using RateBook for RateBook.Book;
 
@@ -94,24 +95,6 @@ contract BondAuction is StockLedger {
         emit Credited(asset.vendor, assetId, price);
         // The requester's commitment carries over to the rental, and their escrow pays its first period.
         _startPaidRental(assetId, asset.requester, asset.rentPerPeriod, asset.periods);
-    }
-
-    /// @notice See `CommonStock.claim`.
-    function claim(uint256 bidId) external nonReentrant returns (uint256 bonds, uint256 refund) {
-        Bid storage b = _bids[bidId];
-        if (b.bidder == address(0)) revert BidUnknown(bidId);
-        if (b.bidder != msg.sender) revert BidNotYours(bidId, msg.sender);
-        if (b.claimed) revert BidAlreadyClaimed(bidId);
-        Asset storage asset = _assets[b.assetId];
-        if (asset.state == AssetState.Auction) revert AuctionNotSettled(bidId, b.assetId);
-
-        b.claimed = true;
-        bonds = _fill(asset, b);
-        refund = b.amount - bonds;
-        escrowHeld -= refund;
-        emit BidClaimed(bidId, msg.sender, bonds, refund);
-        if (bonds > 0) BondSeries(asset.series).mint(msg.sender, bonds);
-        if (refund > 0) _pay(msg.sender, refund);
     }
 
     /// @dev The asset, which must be in its bond auction. Reverts AssetUnknown / AuctionNotOpen.

@@ -56,6 +56,12 @@ def run_gas(sizes: list[int], chain: str, console: Console) -> dict[str, Any]:
     for row in data["scaling"]:
         scale.add_row(row["name"], *[f"{row['gas'][str(n)]:,}" for n in report.sizes], f"{row['max_over_min']:.3f}")
     console.print(scale)
+    once = Table(title="Once per chain: the code every commune clones")
+    once.add_column("contract")
+    once.add_column("gas", justify="right")
+    for name, used in data["one_off"].items():
+        once.add_row(name, f"{used:,}")
+    console.print(once)
     return data
 
 

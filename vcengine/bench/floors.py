@@ -146,12 +146,13 @@ def event_names(abis: Iterable[Sequence[Mapping[str, Any]]]) -> dict[bytes, str]
 # payout claim sets the claimant's claimed total from zero, a second would only update it.
 
 FLOORS: dict[str, FloorSpec] = {
-    "deploy (3 founders)": FloorSpec(
+    "create (3 founders)": FloorSpec(
         fresh=("founder 1 share owner", "founder 1 share balance", "founder 2 share owner", "founder 2 share balance",
                "founder 3 share owner", "founder 3 share balance", "member count"),
         events=("Transfer", "Locked", "Transfer", "Locked", "Transfer", "Locked"),
-        why="four contracts created (code deposit and initcode), each founder's ERC-721 owner and balance, the "
-            "member count, and the ERC-721 Transfer and ERC-5192 Locked of each share",
+        why="three clones created (CREATE and the deposit of 45 bytes of proxy and 154 of arguments each), each "
+            "founder's ERC-721 owner and balance, the member count, and the ERC-721 Transfer and ERC-5192 Locked "
+            "of each share",
     ),
     "submitLabour": FloorSpec(
         fresh=("the claim (worker, units)",), updated=("claim count",), events=("LabourSubmitted",),

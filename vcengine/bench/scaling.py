@@ -45,6 +45,9 @@ class ScalingReport:
     chains: dict[int, str]
     results: dict[int, dict[str, Measured]]
     seconds: dict[int, float] = field(default_factory=dict)
+    #: Gas of each piece deployed once per chain (the code every commune clones), as measured on
+    #: the first chain.
+    one_off: dict[str, int] = field(default_factory=dict)
 
     def max_over_min(self, op: str) -> float:
         values = [self.results[n][op].gas for n in self.sizes]
@@ -67,6 +70,7 @@ class ScalingReport:
             "sizes": self.sizes,
             "chains": {str(n): c for n, c in self.chains.items()},
             "seconds": {str(n): round(s, 1) for n, s in self.seconds.items()},
+            "one_off": {**self.one_off, "total": sum(self.one_off.values())},
         }
 
 
@@ -79,7 +83,8 @@ def run_scaling(sizes: list[int], kind: str = "auto", artifacts: CompileResult |
         chain_kind = chain_for(n, kind)
         started = time.monotonic()
         with open_chain(chain_kind) as chain:
-            report.results[n] = measure(chain, n, artifacts, progress)
+            report.results[n] = measure(chain, n, artifacts, progress, one_off=None if report.one_off else
+                                        report.one_off)
         report.chains[n] = chain_kind
         report.seconds[n] = time.monotonic() - started
     return report
