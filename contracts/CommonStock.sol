@@ -396,6 +396,8 @@ contract CommonStock is StockLedger, Initializable {
     /// @dev "Not begun" is counted on the commune's grid: a rental period's member income is released
     /// when the grid period its start falls in begins, so a return after that grid boundary and
     /// before the rental period itself starts forfeits that period's member part (see {Treasury-refundRental}).
+    /// While the asset's bonds are outstanding no rent of the agreement was member income, so the
+    /// treasury is asked for a refund only once they are redeemed.
     /// @param assetId The asset; only its renter may return it.
     function returnAsset(uint256 assetId) external {
         (assetId);

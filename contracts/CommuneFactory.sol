@@ -142,11 +142,21 @@ contract CommuneFactory is ICommuneFactoryErrors {
         bool eoaOnly
     ) external returns (Commune commune) {
         address communeAt = _next(0);
-        CommuneArgs.Wiring memory wiring;
-        wiring.factory = address(this);
-        wiring.commune = communeAt;
-        wiring.eoaOnly = eoaOnly;
-        bytes memory args = CommuneArgs.encode(wiring);
+        bytes memory args = CommuneArgs.encode(
+            CommuneArgs.Wiring({
+                factory: address(this),
+                commune: communeAt,
+                treasury: address(0),
+                stock: address(0),
+                token: address(0),
+                seriesImplementation: address(0),
+                governance: address(0),
+                gridOrigin: 0,
+                periodSeconds: 0,
+                tokenDecimals: 0,
+                eoaOnly: eoaOnly
+            })
+        );
         created += 1;
         commune = Commune(_clone("Commune", communeImplementation, args, communeAt));
         commune.initialize(name, symbol, founders, labourThreshold, quorumCap);

@@ -354,7 +354,8 @@ contract Treasury is ITreasuryErrors, ReentrancyGuardTransient {
     /// @param time A block time, not before `gridOrigin`.
     /// @return The grid period (0 is the one the treasury was created in).
     function periodAt(uint256 time) public view returns (uint256) {
-        return (time - CommuneArgs.gridOrigin()) / CommuneArgs.periodSeconds();
+        (uint256 origin, uint256 period) = CommuneArgs.grid();
+        return (time - origin) / period;
     }
 
     /// @notice The grid period of the current block.

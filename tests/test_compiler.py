@@ -193,3 +193,25 @@ def test_py_solc_x_path_and_solcjs_path_produce_identical_artifacts(small_projec
     a, _ = compiler.compile_sources(sources, compiler._compile_native(native))
     b, _ = compiler.compile_sources(sources, compiler._compile_solcjs)
     assert a == b and a["Small"].bytecode != "0x"
+
+
+#: Issue 13: every contract a commune runs on is at most 60% of EIP-170's 24,576 bytes of runtime.
+MAX_RUNTIME = 24_576 * 60 // 100
+#: What is deployed: the implementations every commune clones, the stock's modules, the factory and
+#: the bond series (the mocks and the token probe are test and read-only code, never deployed).
+DEPLOYED = ("Commune", "Treasury", "CommonStock", "BondAuction", "RentalMarket", "Liquidation", "BondSeries",
+            "CommuneFactory")
+
+
+def test_every_deployed_contract_has_room_to_grow():
+    artifacts = load_artifacts()
+    from vcengine.deploy import FACTORY_PIECES
+
+    assert set(FACTORY_PIECES) == set(DEPLOYED)
+    sizes = {name: len(bytes.fromhex(artifacts[name].deployed_bytecode.removeprefix("0x"))) for name in DEPLOYED}
+    assert all(0 < size <= MAX_RUNTIME for size in sizes.values()), sizes
+    # Nothing else under contracts/ but mocks, probes, interfaces and libraries has code.
+    others = {name for name, art in artifacts.artifacts.items() if name not in DEPLOYED
+              and art.deployed_bytecode not in ("0x", "")
+              and not art.source.startswith(("contracts/mocks/", "contracts/probes/"))}
+    assert others <= {"CreateAddress", "CommuneArgs", "RateBook", "Amortization", "SettlementToken"}, others

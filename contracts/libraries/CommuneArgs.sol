@@ -92,6 +92,13 @@ library CommuneArgs {
         return _word(148) >> 224;
     }
 
+    /// @notice The grid origin and the period together, from one read.
+    function grid() internal view returns (uint256 origin, uint256 period) {
+        uint256 word = _word(140);
+        origin = word >> 192;
+        period = uint32(word >> 160);
+    }
+
     function tokenDecimals() internal view returns (uint8) {
         return uint8(_word(152) >> 248);
     }

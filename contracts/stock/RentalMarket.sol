@@ -35,7 +35,10 @@ contract RentalMarket is StockLedger {
             return;
         }
         _endRental(assetId, msg.sender, RentalEnd.Returned);
-        _treasury().refundRental(assetId, msg.sender, paid, rental.rentPerPeriod);
+        // Member income comes only once the bonds are redeemed (the waterfall), and then they stay
+        // redeemed: while they are outstanding no payment of this agreement left the members
+        // anything, so there is nothing to refund and the treasury is not called.
+        if (_debts[assetId].redeemed) _treasury().refundRental(assetId, msg.sender, paid, rental.rentPerPeriod);
     }
 
     /// @notice See `CommonStock.reclaim`.
