@@ -14,10 +14,7 @@ import {StockLedger} from "./StockLedger.sol";
 contract Liquidation is StockLedger {
     /// @notice See `CommonStock.bidLiquidation`.
     function bidLiquidation(uint256 assetId, uint256 amount) external nonReentrant {
-        Asset storage asset = _assets[assetId];
-        if (asset.state != AssetState.Liquidation) revert LiquidationNotOpen(assetId, uint8(asset.state));
-        Sale storage sale = _sales[assetId];
-        if (block.timestamp >= sale.closesAt) revert AuctionClosed(assetId, sale.closesAt);
+        Sale storage sale = _biddableSale(assetId, AssetState.Liquidation);
         uint256 reserve = _liquidationReserve(assetId, sale);
         if (amount < reserve) revert LiquidationBelowReserve(amount, reserve);
         if (amount <= sale.amount || amount > type(uint128).max) revert LiquidationBidTooLow(amount, sale.amount);
@@ -32,10 +29,7 @@ contract Liquidation is StockLedger {
 
     /// @notice See `CommonStock.settleLiquidation`.
     function settleLiquidation(uint256 assetId) external nonReentrant returns (bool sold) {
-        Asset storage asset = _assets[assetId];
-        if (asset.state != AssetState.Liquidation) revert LiquidationNotOpen(assetId, uint8(asset.state));
-        Sale storage sale = _sales[assetId];
-        if (block.timestamp < sale.closesAt) revert AuctionStillOpen(assetId, sale.closesAt);
+        (, Sale storage sale) = _settleableSale(assetId, AssetState.Liquidation);
         if (sale.leader == address(0)) {
             // Safe cast: the count stops at LIQUIDATION_STEPS.
             if (sale.reopenings < LIQUIDATION_STEPS) sale.reopenings = uint8(sale.reopenings + 1);

@@ -55,10 +55,7 @@ contract RentalMarket is StockLedger {
     /// @notice See `CommonStock.bidRent`.
     function bidRent(uint256 assetId, uint256 rentPerPeriod, uint256 periods) external nonReentrant {
         if (!_commune().isMember(msg.sender)) revert StockNotMember(msg.sender);
-        Asset storage asset = _assets[assetId];
-        if (asset.state != AssetState.RentalAuction) revert RentalAuctionNotOpen(assetId, uint8(asset.state));
-        Sale storage sale = _sales[assetId];
-        if (block.timestamp >= sale.closesAt) revert AuctionClosed(assetId, sale.closesAt);
+        Sale storage sale = _biddableSale(assetId, AssetState.RentalAuction);
         if (periods == 0 || periods > MAX_PERIODS) revert AssetInvalidTerm(periods, MAX_PERIODS);
         if (rentPerPeriod <= sale.amount || rentPerPeriod > type(uint128).max) {
             revert RentBidTooLow(rentPerPeriod, sale.amount);
@@ -83,10 +80,7 @@ contract RentalMarket is StockLedger {
 
     /// @notice See `CommonStock.settleRental`.
     function settleRental(uint256 assetId) external nonReentrant returns (bool rented) {
-        Asset storage asset = _assets[assetId];
-        if (asset.state != AssetState.RentalAuction) revert RentalAuctionNotOpen(assetId, uint8(asset.state));
-        Sale storage sale = _sales[assetId];
-        if (block.timestamp < sale.closesAt) revert AuctionStillOpen(assetId, sale.closesAt);
+        (Asset storage asset, Sale storage sale) = _settleableSale(assetId, AssetState.RentalAuction);
         if (sale.leader == address(0)) {
             asset.state = AssetState.Liquidation;
             // The liquidation keeps the reserve in force as it opens, through every reopening.

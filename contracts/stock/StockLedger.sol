@@ -185,6 +185,36 @@ abstract contract StockLedger is ICommonStockErrors, ICommonStockEvents, Reentra
         emit Credited(leader, assetId, amount);
     }
 
+    /// @dev The asset's sale, which must be open for bids: the asset in `phase` (a rental auction or
+    /// a liquidation) and its close not reached. Reverts RentalAuctionNotOpen / LiquidationNotOpen,
+    /// AuctionClosed.
+    function _biddableSale(uint256 assetId, AssetState phase) internal view returns (Sale storage sale) {
+        _requirePhase(assetId, phase);
+        sale = _sales[assetId];
+        if (block.timestamp >= sale.closesAt) revert AuctionClosed(assetId, sale.closesAt);
+    }
+
+    /// @dev The asset's sale, which must be ready to settle: the asset in `phase` and its close
+    /// reached. Reverts RentalAuctionNotOpen / LiquidationNotOpen, AuctionStillOpen.
+    function _settleableSale(uint256 assetId, AssetState phase)
+        internal
+        view
+        returns (Asset storage asset, Sale storage sale)
+    {
+        asset = _requirePhase(assetId, phase);
+        sale = _sales[assetId];
+        if (block.timestamp < sale.closesAt) revert AuctionStillOpen(assetId, sale.closesAt);
+    }
+
+    /// @dev The asset, which must be in `phase` (RentalAuction or Liquidation).
+    function _requirePhase(uint256 assetId, AssetState phase) private view returns (Asset storage asset) {
+        asset = _assets[assetId];
+        AssetState state = asset.state;
+        if (state == phase) return asset;
+        if (phase == AssetState.RentalAuction) revert RentalAuctionNotOpen(assetId, uint8(state));
+        revert LiquidationNotOpen(assetId, uint8(state));
+    }
+
     /// @dev Clears a sale's leader (after a refused payment; their escrow was credited back).
     function _clearLeader(Sale storage sale) internal {
         sale.leader = address(0);
