@@ -46,7 +46,7 @@ def deploy_commune(network_name: str) -> None:
                            period_seconds=30 * DAY, grace_seconds=7 * DAY)
     deployment, tx = create_commune(chain, deployer, params, factory.factory, token.address, artifacts)
 
-    factory_record = {"address": factory.factory, "deployers": factory.deployers,
+    factory_record = {"address": factory.factory, "implementations": factory.implementations,
                       "series_implementation": factory.series_implementation, "test_token": True}
     path = write_record(network.name, chain, deployment, tx.block_number, tx.tx_hash, factory_record, artifacts)
     print(f"commune {deployment.commune.address} created in {tx.tx_hash} ({tx.gas_used:,} gas); record {path}")

@@ -133,33 +133,54 @@ def test_the_exported_metadata_carries_the_natspec_of_the_sources(exported):
 # ------------------------------------------------------------------------- the deployment
 
 
+#: EIP-1167's published runtime code around the implementation's address.
+PROXY = ("363d3d373d3d3d363d73", "5af43d82803e903d91602b57fd5bf3")
+
+
 def test_the_deployed_code_is_the_recompiled_runtime_code_but_for_immutables(exported):
+    """Every contract deployed once per chain is the recompiled runtime code (immutables' bytes set
+    aside); the stock implementation's immutables are its modules' addresses."""
     ours = _ours(exported.recompiled)
     contracts = exported.out["deployment"]["contracts"]
-    expected = {"Commune": "Commune", "Treasury": "Treasury", "CommonStock": "CommonStock",
-                "SettlementToken": "TestStablecoin", "BondSeriesImplementation": "BondSeries",
-                "CommuneFactory": "CommuneFactory", "CommuneDeployer": "CommuneDeployer",
-                "TreasuryDeployer": "TreasuryDeployer", "StockDeployer": "StockDeployer"}
-    assert {label: c["contract"] for label, c in contracts.items() if c["contract"]} == expected
-    recorded = {**exported.deployed["contracts"], "CommuneFactory": exported.deployed["factory"]}
-    assert {label: contracts[label]["address"] for label in recorded} == recorded
+    expected = {"SettlementToken": "TestStablecoin", "BondSeriesImplementation": "BondSeries",
+                "CommuneFactory": "CommuneFactory", "BondAuction": "BondAuction", "RentalMarket": "RentalMarket",
+                "Liquidation": "Liquidation", "CommonStockImplementation": "CommonStock",
+                "CommuneImplementation": "Commune", "TreasuryImplementation": "Treasury"}
+    pieces = {label: c["contract"] for label, c in contracts.items() if c["kind"] == "contract"}
+    assert pieces == expected
     for label, name in expected.items():
         entry = contracts[label]
         code = bytes(exported.chain.w3.eth.get_code(entry["address"]))
         runtime = ours[name]["evm"]["deployedBytecode"]
         assert _masked(code, runtime.get("immutableReferences") or {}) == bytes.fromhex(runtime["object"]), label
         assert entry["code_matches"] is True
-    assert ours["Commune"]["evm"]["deployedBytecode"]["immutableReferences"]  # the masking is exercised
-    creation = bytes.fromhex(ours["CommonStock"]["evm"]["bytecode"]["object"])
-    head = bytes(exported.chain.w3.eth.get_code(contracts["StockCodeHead"]["address"]))
-    tail = bytes(exported.chain.w3.eth.get_code(contracts["StockCodeTail"]["address"]))
-    assert head[:1] == tail[:1] == b"\x00" and head[1:] + tail[1:] == creation
-    assert contracts["StockCodeHead"]["code_matches"] is True
+    assert ours["CommonStock"]["evm"]["deployedBytecode"]["immutableReferences"]  # the masking is exercised
 
 
-def test_constructor_arguments_decode_to_what_the_commune_was_deployed_with(exported):
+def test_a_communes_contracts_are_clones_of_the_recorded_implementations_with_its_wiring(exported):
+    """Commune, Treasury and CommonStock: exactly EIP-1167 around the implementation, then 154 bytes:
+    the factory, the three clones, the token, the series implementation, zero governance, the
+    creation block's time (8 bytes), the period (4), the token's decimals and the EOA flag."""
     contracts = exported.out["deployment"]["contracts"]
-    accounts = [a.address for a in exported.chain.accounts]
+    addr = {label: c["address"] for label, c in contracts.items()}
+    w3 = exported.chain.w3
+    created = w3.eth.get_block(exported.deployed["block"])["timestamp"]
+    args = "".join(addr[k][2:].lower() for k in ("CommuneFactory", "Commune", "Treasury", "CommonStock",
+                                                 "SettlementToken", "BondSeriesImplementation"))
+    args += "00" * 20 + f"{created:016x}{30 * DAY:08x}" + "06" + "00"
+    for label in ("Commune", "Treasury", "CommonStock"):
+        entry = contracts[label]
+        implementation = addr[f"{label}Implementation"]
+        assert (entry["kind"], entry["contract"], entry["implementation"], entry["code_matches"]) == (
+            "clone", label, implementation, True)
+        code = bytes(w3.eth.get_code(entry["address"])).hex()
+        assert code == PROXY[0] + implementation[2:].lower() + PROXY[1] + args, label
+        assert "CommuneFactory.create" in entry["notes"] and entry["constructor"] is None
+    assert (exported.tmp / "bundle" / "abi" / "Commune.json").is_file()  # a clone is shown with its implementation's ABI
+
+
+def test_constructor_arguments_are_the_pieces_each_piece_names(exported):
+    contracts = exported.out["deployment"]["contracts"]
     addr = {label: c["address"] for label, c in contracts.items()}
 
     def args(label: str) -> tuple:
@@ -167,13 +188,11 @@ def test_constructor_arguments_decode_to_what_the_commune_was_deployed_with(expo
         types = ctor["signature"][len("constructor("):-1]
         return _checksummed(decode(re.findall(r"\([^)]*\)|[^,]+", types), bytes.fromhex(ctor["encoded"][2:])))
 
-    assert args("Commune") == ("Venture Commune Share", "VCS", (accounts[0], accounts[1]), 7, 2,
-                               addr["Treasury"], addr["CommonStock"], False)
-    assert args("Treasury") == (addr["Commune"], addr["SettlementToken"], addr["CommonStock"], 30 * DAY)
-    assert args("CommonStock") == (addr["Commune"], addr["SettlementToken"], addr["Treasury"],
-                                   addr["BondSeriesImplementation"], (30 * DAY, 5 * DAY, 2 * DAY, 900, 250))
-    assert "CommuneFactory.create" in contracts["Commune"]["notes"]
+    assert args("CommonStockImplementation") == (addr["BondAuction"], addr["RentalMarket"], addr["Liquidation"])
+    assert args("CommuneFactory") == (addr["CommuneImplementation"], addr["TreasuryImplementation"],
+                                      addr["CommonStockImplementation"], addr["BondSeriesImplementation"])
     assert contracts["SettlementToken"]["constructor"] == {"signature": "constructor()", "args": {}, "encoded": ""}
+    assert contracts["CommuneImplementation"]["constructor"]["encoded"] == ""
 
 
 def test_constructor_arguments_of_directly_deployed_contracts_are_the_tail_of_their_creation_input(exported):
@@ -187,9 +206,9 @@ def test_constructor_arguments_of_directly_deployed_contracts_are_the_tail_of_th
             receipt = w3.eth.get_transaction_receipt(tx["hash"])
             if receipt["contractAddress"]:
                 created[receipt["contractAddress"]] = bytes(tx.get("input", tx.get("data")))
-    for label in ("CommuneFactory", "StockDeployer"):
+    for label, name in (("CommuneFactory", "CommuneFactory"), ("CommonStockImplementation", "CommonStock")):
         entry = contracts[label]
-        creation = bytes.fromhex(exported.build[label].bytecode[2:])
+        creation = bytes.fromhex(exported.build[name].bytecode[2:])
         sent = created[entry["address"]]
         assert sent[:len(creation)] == creation
         assert "0x" + sent[len(creation):].hex() == entry["constructor"]["encoded"], label
@@ -204,7 +223,9 @@ def test_code_that_is_not_this_build_is_refused_and_nothing_is_written(exported)
     try:
         result = vc("abi", "export", "--out", "mismatch", "--network", "tester")
         assert result.exit_code == 2
-        assert "(Treasury) is not this build's" in result.stderr
+        # the Treasury entry now holds the membership clone, and the other clones name another treasury
+        refused = re.search(r"\(([^)]*)\) is not this build's", result.stderr)
+        assert refused and "Treasury" in refused.group(1).split(", ")
         assert not (exported.tmp / "mismatch").exists()
         unchecked = ok("abi", "export", "--out", "mismatch", "--network", "tester", "--no-check")
         assert unchecked["deployment"]["code_checked"] is False
@@ -219,7 +240,7 @@ def test_the_human_output_names_each_deployed_contract_and_its_code_check(export
     commune = exported.out["deployment"]["contracts"]["Commune"]["address"]
     line = next(l for l in result.stdout.splitlines() if " Commune " in l and "contracts/Commune.sol" in l)
     assert commune in line and "matches this build" in line
-    assert re.search(r"StockCodeHead 0x[0-9a-fA-F]{40}: matches this build", result.stdout)
+    assert re.search(r"CommonStock 0x[0-9a-fA-F]{40}: matches this build \(an EIP-1167 clone", result.stdout)
     files = sum(p.is_file() for p in (exported.tmp / "shown").rglob("*"))
     assert f"wrote {files} files to shown" in result.stdout
 

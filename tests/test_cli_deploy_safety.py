@@ -22,10 +22,11 @@ from vcengine.chains import free_port
 
 FOUNDERS = ("--founder", "0", "--founder", "1", "--account", "0")
 ETHER = 10**18
-#: Every transaction of a first deployment on a chain, in order (the factory's seven pieces, the
-#: test stablecoin, then the factory's create).
-FIRST_DEPLOYMENT = ["StockCodeHead", "StockCodeTail", "CommuneDeployer", "TreasuryDeployer", "StockDeployer",
-                    "BondSeries", "CommuneFactory", "TestStablecoin", "CommuneFactory.create"]
+#: Every transaction of a first deployment on a chain, in order (the code every commune clones: the
+#: common stock's three modules, the four implementations and the factory; the test stablecoin;
+#: then the factory's create).
+FIRST_DEPLOYMENT = ["BondAuction", "RentalMarket", "Liquidation", "CommonStock", "Commune", "Treasury", "BondSeries",
+                    "CommuneFactory", "TestStablecoin", "CommuneFactory.create"]
 
 
 def chain_view(address: str) -> tuple[int, int, int]:
@@ -58,10 +59,10 @@ def test_dry_run_lists_every_transaction_with_gas_and_cost_and_sends_nothing(tmp
 
         steps = plan["steps"]
         assert [s["label"] for s in steps] == FIRST_DEPLOYMENT and plan["dry_run"] is True
-        # the stock deployer reads the code-data contracts and create needs the factory and the token:
-        # those are rehearsed; the factory's constructor only stores the predicted addresses
-        assert [s["estimated_by"] for s in steps] == ["eth_estimateGas"] * 4 + [
-            "rehearsal", "eth_estimateGas", "eth_estimateGas+predicted", "eth_estimateGas", "rehearsal"]
+        # the stock implementation checks its modules have code, the factory its implementations, and
+        # create needs the factory and the token: those are rehearsed; the others the node estimates
+        assert [s["estimated_by"] for s in steps] == ["eth_estimateGas"] * 3 + ["rehearsal"] + [
+            "eth_estimateGas"] * 3 + ["rehearsal", "eth_estimateGas", "rehearsal"]
         assert plan["max_fee_per_gas_wei"] == fee
         for s in steps:
             assert s["cost_wei"] == s["gas"] * fee and Decimal(s["cost_eth"]) * ETHER == s["cost_wei"]
@@ -76,7 +77,9 @@ def test_dry_run_lists_every_transaction_with_gas_and_cost_and_sends_nothing(tmp
         assert done["factory"] == predicted["CommuneFactory"] == steps[-1]["address"]
         assert done["contracts"]["SettlementToken"] == predicted["TestStablecoin"]
         record = json.loads((tmp_path / "deployments" / "tester.json").read_text())
-        assert record["factory"]["deployers"]["StockDeployer"] == predicted["StockDeployer"]
+        assert record["factory"]["implementations"]["CommonStock"] == predicted["CommonStock"]
+        for name in ("Commune", "Treasury", "CommonStock"):  # each a clone of the recorded implementation
+            assert record["contracts"][name]["clone_of"] == predicted[name]
         used = {**done["gas"], "CommuneFactory.create": done["gas"]["create"]}
         for s in steps:
             if s["label"] in used:
@@ -124,7 +127,7 @@ def test_an_interrupted_deployment_resumes_without_paying_for_the_factory_again(
 
     def interrupted_at_bond_series(name: str):
         if name == "BondSeries":
-            raise KeyboardInterrupt  # Ctrl-C after the first five pieces were mined
+            raise KeyboardInterrupt  # Ctrl-C after the first six pieces were mined
         return real_client_class(name)
 
     with sandbox(tmp_path):
@@ -135,18 +138,18 @@ def test_an_interrupted_deployment_resumes_without_paying_for_the_factory_again(
         monkeypatch.setattr(engine, "_client_class", real_client_class)
         assert not (tmp_path / "deployments" / "tester.json").exists()
         pieces = json.loads((tmp_path / "deployments" / "tester.factory.json").read_text())["pieces"]
-        assert list(pieces) == FIRST_DEPLOYMENT[:5]
+        assert list(pieces) == FIRST_DEPLOYMENT[:6]
         w3 = networks.tester_chain().w3
         assert all(w3.eth.get_code(p["address"]) for p in pieces.values())
 
         plan = ok("deploy", *FOUNDERS, "--dry-run")
-        assert [s["label"] for s in plan["steps"]] == FIRST_DEPLOYMENT[5:]
+        assert [s["label"] for s in plan["steps"]] == FIRST_DEPLOYMENT[6:]
         nonce = chain_view(deployer)[1]
         done = ok("deploy", *FOUNDERS)
         assert chain_view(deployer)[1] == nonce + 4  # BondSeries, the factory, the token, create
         assert set(done["gas"]) == {"create", "BondSeries", "CommuneFactory"}
         record = json.loads((tmp_path / "deployments" / "tester.json").read_text())
-        assert {k: v["address"] for k, v in pieces.items()} == record["factory"]["deployers"]
+        assert {k: v["address"] for k, v in pieces.items()} == record["factory"]["implementations"]
 
         # interrupted after the factory: the next deployment reuses it whole
         def create_interrupted(*args, **kwargs):
@@ -341,15 +344,15 @@ def test_a_network_that_is_not_local_asks_for_yes_before_sending(tmp_path: Path,
 
         before = view()
         plan = ok(*argv, "--dry-run")
-        assert [s["label"] for s in plan["steps"]] == FIRST_DEPLOYMENT[:7] + ["CommuneFactory.create"]
+        assert [s["label"] for s in plan["steps"]] == FIRST_DEPLOYMENT[:8] + ["CommuneFactory.create"]
         refused = vc(*argv)
         assert refused.exit_code == 2 and "Pass --yes" in refused.stderr
-        assert "deploy on network 'staging' (chain id 31337)" in refused.stderr and "8 transactions" in refused.stderr
+        assert "deploy on network 'staging' (chain id 31337)" in refused.stderr and "9 transactions" in refused.stderr
         assert "to be sent on network 'staging'" in refused.stdout  # the plan was shown first
         assert view() == before and not (tmp_path / "deployments" / "staging.json").exists()
 
         done = ok(*argv, "--yes")
-        assert view()[1] == before[1] + 8
+        assert view()[1] == before[1] + 9
         used = {**done["gas"], "CommuneFactory.create": done["gas"]["create"]}
         for s in plan["steps"]:  # the estimates (some rehearsed on py-evm) hold on anvil
             assert used[s["label"]] <= s["gas"] <= used[s["label"]] * 1.15, s

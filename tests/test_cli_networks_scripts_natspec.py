@@ -107,13 +107,23 @@ def test_factory_creates_wired_communes_and_refuses_a_token_without_code(tmp_pat
         with pytest.raises(ContractReverted) as info:
             factory.transact("create", config, sender=a)
         assert info.value.name == "FactoryTokenNotContract"
-        # The stock deployer creates from exactly the compiled CommonStock's creation code, kept in
-        # its two code-data contracts (neither can be run: each starts with STOP).
-        stock_deployer = made.deployers["StockDeployer"]
-        code = ContractClient_for(chain, "StockDeployer", stock_deployer).call("creationCode")
-        assert "0x" + bytes(code).hex() == d.stock.artifacts["CommonStock"].bytecode
-        for store in ("StockCodeHead", "StockCodeTail"):
-            assert bytes(chain.w3.eth.get_code(made.deployers[store]))[:1] == b"\x00"
+        # The factory creates nothing but clones, so its account nonce is its count of creations
+        # plus one: the next three addresses follow from CREATE's formula at that nonce.
+        from web3.utils.address import get_create_address
+
+        nonce = chain.w3.eth.get_transaction_count(made.factory)
+        assert nonce == factory.call("created") + 1
+        assert factory.predict() == tuple(get_create_address(made.factory, nonce + k) for k in range(3))
+        # Each contract of the commune is an EIP-1167 clone of the implementation the factory names,
+        # initialised once: a second initialisation, by anyone, reverts.
+        for client, getter in ((d.commune, "communeImplementation"), (d.treasury, "treasuryImplementation"),
+                               (d.stock, "stockImplementation")):
+            code = bytes(chain.w3.eth.get_code(client.address))
+            assert code[:10].hex() == "363d3d373d3d3d363d73" and code[30:45].hex() == "5af43d82803e903d91602b57fd5bf3"
+            assert "0x" + code[10:30].hex() == factory.call(getter).lower() and len(code) == 45 + 154
+        with pytest.raises(ContractReverted) as again:
+            d.commune.transact("initialize", "n", "s", [b.address], 1, 1, sender=a)
+        assert again.value.name == "InvalidInitialization"
 
 
 def ContractClient_for(chain, name: str, address: str):  # noqa: N802 - a client class made on the fly

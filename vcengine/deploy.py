@@ -177,6 +177,24 @@ PIECE_ARGS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: EIP-1167: a minimal proxy's runtime code is these 10 bytes, the implementation's 20, then these 15.
+PROXY_HEAD = bytes.fromhex("363d3d373d3d3d363d73")
+PROXY_TAIL = bytes.fromhex("5af43d82803e903d91602b57fd5bf3")
+
+
+def commune_args(*, factory: str, commune: str, treasury: str, stock: str, token: str, series: str, governance: str,
+                 grid_origin: int, period: int, decimals: int, eoa_only: bool) -> bytes:
+    """The immutable arguments of a commune's clones, as ``CommuneArgs.encode`` packs them (154 bytes)."""
+    out = b"".join(bytes.fromhex(a.removeprefix("0x")) for a in
+                   (factory, commune, treasury, stock, token, series, governance))
+    return out + grid_origin.to_bytes(8, "big") + period.to_bytes(4, "big") + bytes([decimals, int(eoa_only)])
+
+
+def clone_code(implementation: str, args: bytes = b"") -> bytes:
+    """The runtime code of an EIP-1167 clone of ``implementation`` with immutable ``args``."""
+    return PROXY_HEAD + bytes.fromhex(implementation.removeprefix("0x")) + PROXY_TAIL + args
+
+
 def _client_class(name: str) -> type[ContractClient]:
     """A plain client class for contract ``name`` (pieces need no typed methods)."""
     return type(f"{name}Client", (ContractClient,), {"CONTRACT": name})

@@ -29,7 +29,7 @@ from vcengine.chains import Chain
 from vcengine.client import InputError, require_address
 from vcengine.commune import ZERO_ADDRESS, CommuneClient
 from vcengine.compiler import CompileResult
-from vcengine.deploy import FACTORY_PIECES, CommuneParams, Deployment, piece_is_current
+from vcengine.deploy import FACTORY_PIECES, PROXY_HEAD, PROXY_TAIL, CommuneParams, Deployment, piece_is_current
 from vcengine.stock import CommonStockClient
 from vcengine.token import ERC20Client
 from vcengine.treasury import TreasuryClient
@@ -118,6 +118,27 @@ def backup_record(network: str) -> Path | None:
 REQUIRED = ("Commune", "Treasury", "CommonStock", "SettlementToken", "BondSeriesImplementation")
 
 
+def clone_implementation(chain: Chain, address: str) -> str | None:
+    """The implementation ``address`` is an EIP-1167 clone of, or None when it is not a clone."""
+    code = bytes(chain.w3.eth.get_code(address))
+    if code[:10] != PROXY_HEAD or code[30:45] != PROXY_TAIL:
+        return None
+    return to_checksum_address(code[10:30])
+
+
+def factory_implementations(chain: Chain, factory: str, artifacts: CompileResult) -> dict[str, str]:
+    """The code the factory at ``factory`` clones, by contract name: its implementations and the
+    common stock implementation's modules."""
+    from vcengine.deploy import CommuneFactoryClient
+
+    made = CommuneFactoryClient(chain, factory, artifacts).implementations()
+    made.pop("BondSeries")
+    stock = CommonStockClient(chain, made["CommonStock"], artifacts)
+    modules = {name: stock.call(getter) for name, getter in
+               (("BondAuction", "BOND_AUCTION"), ("RentalMarket", "RENTAL_MARKET"), ("Liquidation", "LIQUIDATION"))}
+    return {**modules, **made}
+
+
 def write_record(network: str, chain: Chain, deployment: Deployment, block: int, tx_hash: str,
                  factory: dict[str, Any], artifacts: CompileResult) -> Path:
     """Write ``deployments/NETWORK.json`` and the ABI files it names. A record already there is
@@ -125,12 +146,17 @@ def write_record(network: str, chain: Chain, deployment: Deployment, block: int,
     folder = deployments_dir()
     (folder / "abi").mkdir(parents=True, exist_ok=True)
     addresses = {**deployment.contracts(), "CommuneFactory": factory["address"]}
+    if not isinstance(factory.get("implementations"), dict):
+        factory = {**factory, "implementations": factory_implementations(chain, factory["address"], artifacts)}
     contracts = {}
     for name, address in addresses.items():
         compiled = ABI_OF[name]
         abi_file = folder / "abi" / f"{compiled}.json"
         abi_file.write_text(json.dumps(artifacts[compiled].abi, indent=1) + "\n")
         contracts[name] = {"address": address, "abi": f"abi/{compiled}.json"}
+        implementation = clone_implementation(chain, address)
+        if implementation is not None:
+            contracts[name]["clone_of"] = implementation
     record = {
         "network": network,
         "chain_id": chain.chain_id,
@@ -186,8 +212,9 @@ def recorded_pieces(network: str, chain: Chain, artifacts: CompileResult,
     found: dict[str, str] = {}
     if previous and previous.get("chain_id") == chain.chain_id and isinstance(previous.get("factory"), dict):
         factory = previous["factory"]
-        deployers = factory.get("deployers") if isinstance(factory.get("deployers"), dict) else {}
-        found.update({k: v for k, v in deployers.items() if isinstance(v, str)})
+        implementations = factory.get("implementations")
+        implementations = implementations if isinstance(implementations, dict) else {}
+        found.update({k: v for k, v in implementations.items() if isinstance(v, str)})
         for label, key in (("BondSeries", "series_implementation"), ("CommuneFactory", "address")):
             if isinstance(factory.get(key), str):
                 found[label] = factory[key]

@@ -33,8 +33,8 @@ from vcengine.compiler import Artifact, CompileResult, build_input, cache_key, l
 #: Marks a folder as written by this command (an earlier export may be replaced, nothing else).
 FORMAT = "vc-abi-export/1"
 
-#: Record entries that are not compiled contracts: CommonStock's creation code in two halves.
-CODE_STORES = ("StockCodeHead", "StockCodeTail")
+#: A commune's three contracts: EIP-1167 clones of the implementations the factory names.
+CLONES = ("Commune", "Treasury", "CommonStock")
 
 
 @click.group()
@@ -97,7 +97,7 @@ def export(out_dir: Path, network_name: str | None, no_check: bool, only: tuple[
         table.add_row(*row)
     if not as_json:
         console.print(table)
-        for label in CODE_STORES:
+        for label in CLONES:
             if label in deployed:
                 console.print(f"{label} {deployed[label]['address']}: {_code_word(deployed[label])} "
                               f"({deployed[label]['notes']})")
@@ -215,15 +215,18 @@ def _verify_text(manifest: dict[str, Any]) -> str:
         "- **Sourcify**: the contract's `metadata/Name.json` and the `sources/` folder (the metadata "
         "names each source by path and keccak256). The build sets `bytecodeHash: none`, so the code "
         "carries no metadata hash: Sourcify reports a partial match, with the same sources and NatSpec.",
-        "- Each asset's bonds are an EIP-1167 clone of the BondSeries implementation, its terms appended "
-        "as immutable arguments: verify the implementation; explorers show the clones as proxies of it.",
+        "- A commune's membership contract, treasury and common stock are EIP-1167 clones of the "
+        "implementations its factory names, with the commune's wiring appended as immutable arguments, and "
+        "each asset's bonds are a clone of the BondSeries implementation, its terms appended likewise: "
+        "verify the implementations (and the common stock's modules); explorers show the clones as "
+        "proxies of them.",
         "",
     ]
     deployment = (manifest.get("deployment") or {}).get("contracts") or {}
     if deployment:
         lines += ["| contract | address | created | constructor arguments |", "|---|---|---|---|"]
         for label, entry in deployment.items():
-            args = entry.get("constructor", {}).get("encoded") or "none"
+            args = (entry.get("constructor") or {}).get("encoded") or "none"
             what = entry["contract"] or entry["kind"]
             lines.append(f"| {label} ({what}) | `{entry['address']}` | {entry['notes']} | `{args}` |")
         lines.append("")
@@ -235,7 +238,9 @@ def _verify_text(manifest: dict[str, Any]) -> str:
 
 def _deployed(network_name: str, result: CompileResult, check: bool) -> dict[str, Any]:
     """Every contract of ``deployments/NETWORK.json``: address, compiled contract, constructor
-    arguments, how it was created and (unless ``check`` is off) whether its code is this build's."""
+    arguments, how it was created and (unless ``check`` is off) whether its code is this build's.
+    A commune's three contracts are clones: their code must be exactly the EIP-1167 proxy of the
+    recorded implementation followed by the wiring the record implies (``CommuneArgs``)."""
     from vcengine.deployments import ABI_OF, load_record, record_path
 
     path = record_path(network_name)
@@ -246,33 +251,25 @@ def _deployed(network_name: str, result: CompileResult, check: bool) -> dict[str
     try:
         address = {label: to_checksum_address(entry["address"]) for label, entry in record["contracts"].items()}
         factory = record.get("factory") or {}
-        address.update({label: to_checksum_address(a) for label, a in (factory.get("deployers") or {}).items()})
-        params = record["params"]
+        implementations = {name: to_checksum_address(a) for name, a in (factory.get("implementations") or {}).items()}
+        int(record["params"]["period_seconds"]), bool(record["params"]["eoa_only"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"{path} is not a deployment record ({exc}): redeploy with `vc deploy --force`") from None
+    # The implementations are listed under their own labels (the clones keep the contracts' names).
+    pieces = {f"{name}Implementation" if name in CLONES else name: at for name, at in implementations.items()}
+    address.update(pieces)
+    contract_of = {**ABI_OF, **{label: label.removesuffix("Implementation") if label.removesuffix("Implementation")
+                                in CLONES else label for label in pieces}}
     test_token = bool((record.get("token") or {}).get("test_token"))
-    contract_of = {**ABI_OF, "CommuneDeployer": "CommuneDeployer", "TreasuryDeployer": "TreasuryDeployer",
-                   "StockDeployer": "StockDeployer"}
     tx = record.get("tx_hash", "?")
-    by_factory = f"created by {{}} inside CommuneFactory.create (transaction {tx})"
     direct = "deployed by a transaction of the deployer's account (the first `vc deploy` on the network)"
-    args_of: dict[str, tuple[str, dict[str, Any]]] = {
-        "Commune": (by_factory.format("CommuneDeployer"), {
-            "name_": params["name"], "symbol_": params["symbol"], "founders": params["founders"],
-            "labourThreshold_": params["labour_threshold"], "quorumCap_": params["quorum_cap"],
-            "treasury_": address["Treasury"], "stock_": address["CommonStock"], "eoaOnly_": params["eoa_only"]}),
-        "Treasury": (by_factory.format("TreasuryDeployer"), {
-            "commune_": address["Commune"], "token_": address["SettlementToken"], "stock_": address["CommonStock"],
-            "periodSeconds_": params["period_seconds"]}),
-        "CommonStock": (by_factory.format("StockDeployer"), {
-            "commune_": address["Commune"], "token_": address["SettlementToken"], "treasury_": address["Treasury"],
-            "seriesImplementation_": address["BondSeriesImplementation"],
-            "params": (params["period_seconds"], params["grace_seconds"], params["sale_seconds"],
-                       params["rate_cap_bps"], params["liquidation_reserve_bps"])}),
-        "SettlementToken": (direct + " (the test stablecoin of a local network)", {}),
-        "BondSeriesImplementation": (direct + "; every asset's bonds are EIP-1167 clones of it", {}),
-        "CommuneDeployer": (direct, {}),
-        "TreasuryDeployer": (direct, {}),
+    notes_of = {
+        "SettlementToken": direct + " (the test stablecoin of a local network)",
+        "BondSeriesImplementation": direct + "; every asset's bonds are EIP-1167 clones of it",
+        **{label: direct + "; every commune's " + label.removesuffix("Implementation") + " is an EIP-1167 clone "
+           "of it" for label in pieces if label.endswith("Implementation")},
+        **{label: direct + "; every common stock clone runs its code by DELEGATECALL"
+           for label in ("BondAuction", "RentalMarket", "Liquidation")},
     }
     chain = None
     if check:
@@ -289,23 +286,23 @@ def _deployed(network_name: str, result: CompileResult, check: bool) -> dict[str
                           "notes": "the settlement token named by `vc deploy --token`: not built here, "
                                    "verified (or not) by its issuer"}
             continue
-        if label in CODE_STORES:
-            out[label] = {"contract": None, "kind": "code data", "address": at,
-                          "code_matches": _store_matches(chain, at, label, result),
-                          "notes": f"a code-data contract: a STOP byte and the {'first' if label.endswith('Head') else 'second'} "
-                                   f"half of CommonStock's creation code, read by StockDeployer (not Solidity: "
-                                   f"nothing to verify on an explorer)"}
-            continue
         name = contract_of.get(label)
         if name is None or name not in result.artifacts:
             continue  # an entry added by a newer `vc deploy`: nothing to say about it
-        notes, values = args_of.get(label, (direct, {}))
-        if label in ("CommuneFactory", "StockDeployer"):
-            values = _factory_args(label, address, factory, chain, result)
+        if label in CLONES:
+            implementation = implementations.get(label) or _clone_target(chain, at)
+            out[label] = {"contract": name, "kind": "clone", "address": at, "implementation": implementation,
+                          "code_matches": _clone_matches(chain, at, implementation, record, address),
+                          "notes": f"an EIP-1167 clone of the {name} implementation {implementation}, made and "
+                                   f"initialised inside CommuneFactory.create (transaction {tx}); explorers show "
+                                   f"it as a proxy of the implementation: verify that",
+                          "constructor": None}
+            continue
         art = result[name]
         matches = _code_matches(chain, at, art) if chain is not None else None
-        out[label] = {"contract": name, "kind": "contract", "address": at, "code_matches": matches, "notes": notes,
-                      "constructor": _constructor(art, values)}
+        out[label] = {"contract": name, "kind": "contract", "address": at, "code_matches": matches,
+                      "notes": notes_of.get(label, direct),
+                      "constructor": _constructor(art, _piece_args(name, implementations, address, chain, result))}
     mismatched = [label for label, entry in out.items() if entry["code_matches"] is False]
     if mismatched:
         raise InputError(f"the code deployed on {network_name!r} at {', '.join(out[m]['address'] for m in mismatched)} "
@@ -317,25 +314,57 @@ def _deployed(network_name: str, result: CompileResult, check: bool) -> dict[str
             "contracts": out}
 
 
-def _factory_args(label: str, address: dict[str, str], factory: dict[str, Any], chain: Any,
-                  result: CompileResult) -> dict[str, Any]:
-    """Constructor arguments of the factory and the stock deployer: from the record, else from the chain."""
-    if label == "CommuneFactory":
-        keys = {"communeDeployer_": "CommuneDeployer", "treasuryDeployer_": "TreasuryDeployer",
-                "stockDeployer_": "StockDeployer"}
-        values = {arg: address.get(name) for arg, name in keys.items()}
-        values["seriesImplementation_"] = address.get("BondSeriesImplementation")
-        getters = {"communeDeployer_": "communeDeployer", "treasuryDeployer_": "treasuryDeployer",
-                   "stockDeployer_": "stockDeployer", "seriesImplementation_": "seriesImplementation"}
-    else:
-        values = {"codeHead_": address.get("StockCodeHead"), "codeTail_": address.get("StockCodeTail")}
-        getters = {"codeHead_": "codeHead", "codeTail_": "codeTail"}
+def _piece_args(name: str, implementations: dict[str, str], address: dict[str, str], chain: Any,
+                result: CompileResult) -> dict[str, Any]:
+    """Constructor arguments of a piece that names others (the stock implementation its modules, the
+    factory its implementations): from the record, else from the chain."""
+    from vcengine.deploy import PIECE_ARGS
+
+    needs = PIECE_ARGS.get(name)
+    if not needs:
+        return {}
+    ctor = next(item for item in result[name].abi if item.get("type") == "constructor")
+    known = {**implementations, "BondSeries": address.get("BondSeriesImplementation")}
+    values = {i["name"]: known.get(n) for i, n in zip(ctor["inputs"], needs)}
     if all(values.values()):
         return values
-    if chain is None:  # a factory passed with --factory: its wiring is only on the chain
+    if chain is None:
         return {}
-    contract = chain.w3.eth.contract(address=address[label], abi=result[label].abi)
-    return {arg: getattr(contract.functions, getter)().call() for arg, getter in getters.items()}
+    getters = {"CommonStock": ("BOND_AUCTION", "RENTAL_MARKET", "LIQUIDATION"),
+               "CommuneFactory": ("communeImplementation", "treasuryImplementation", "stockImplementation",
+                                  "seriesImplementation")}[name]
+    at = address.get(f"{name}Implementation") or address[name]
+    contract = chain.w3.eth.contract(address=at, abi=result[name].abi)
+    return {i["name"]: getattr(contract.functions, g)().call() for i, g in zip(ctor["inputs"], getters)}
+
+
+def _clone_target(chain: Any, address: str) -> str | None:
+    if chain is None:
+        return None
+    from vcengine.deployments import clone_implementation
+
+    return clone_implementation(chain, address)
+
+
+def _clone_matches(chain: Any, address: str, implementation: str | None, record: dict[str, Any],
+                   named: dict[str, str]) -> bool | None:
+    """Whether ``address`` holds exactly the clone of ``implementation`` with the wiring the record
+    implies: its factory, the commune's three addresses, the token, the bond series
+    implementation, no governance, the creation block's time, the period, decimals and EOA flag."""
+    if chain is None:
+        return None
+    if implementation is None:
+        return False
+    from vcengine.deploy import clone_code, commune_args
+
+    params = record["params"]
+    created_at = chain.w3.eth.get_block(record["block"])["timestamp"]
+    args = commune_args(factory=named["CommuneFactory"], commune=named["Commune"], treasury=named["Treasury"],
+                        stock=named["CommonStock"], token=named["SettlementToken"],
+                        series=named["BondSeriesImplementation"], governance="0x" + "00" * 20,
+                        grid_origin=created_at, period=params["period_seconds"],
+                        decimals=(record.get("token") or {}).get("decimals", 0), eoa_only=params["eoa_only"])
+    return bytes(chain.w3.eth.get_code(address)) == clone_code(implementation, args)
 
 
 def _constructor(art: Artifact, values: dict[str, Any]) -> dict[str, Any]:
@@ -371,12 +400,3 @@ def masked_runtime(code: bytes, art: Artifact) -> bytes:
 def _code_matches(chain: Any, address: str, art: Artifact) -> bool:
     code = bytes(chain.w3.eth.get_code(address))
     return masked_runtime(code, art) == bytes.fromhex(art.deployed_bytecode.removeprefix("0x"))
-
-
-def _store_matches(chain: Any, address: str, label: str, result: CompileResult) -> bool | None:
-    if chain is None:
-        return None
-    creation = bytes.fromhex(result["CommonStock"].bytecode.removeprefix("0x"))
-    half = (len(creation) + 1) // 2  # the split of vcengine.deploy.deploy_factory
-    part = creation[:half] if label == "StockCodeHead" else creation[half:]
-    return bytes(chain.w3.eth.get_code(address)) == b"\x00" + part

@@ -150,14 +150,14 @@ def deploy(network_name: str, account: str | None, account_index: int | None, pa
         made = deploy_factory(chain, sender, artifacts, existing=pieces,
                               on_deployed=lambda label, at, gas: record_factory_piece(network.name, chain, label,
                                                                                        at, gas))
-        factory = {"address": made.factory, "deployers": made.deployers,
+        factory = {"address": made.factory, "implementations": made.implementations,
                    "series_implementation": made.series_implementation, "gas": made.gas}
         resumed = f"; {len(pieces)} pieces reused from an interrupted deployment" if pieces else ""
-        session.say(f"factory deployed at {made.factory} (gas {sum(made.gas.values()):,} for it, its three "
-                    f"deployers and the bond series implementation{resumed})")
+        session.say(f"factory deployed at {made.factory} (gas {sum(made.gas.values()):,} for it and the code "
+                    f"every commune clones: the common stock's modules and the implementations{resumed})")
     elif reused_factory:
         factory = {"address": pieces["CommuneFactory"], "series_implementation": pieces.get("BondSeries"),
-                   "deployers": {k: v for k, v in pieces.items() if k not in ("CommuneFactory", "BondSeries")}}
+                   "implementations": {k: v for k, v in pieces.items() if k not in ("CommuneFactory", "BondSeries")}}
         session.say(f"factory {factory['address']} reused (recorded for network {network.name!r})")
     else:
         factory = {"address": factory_address}
