@@ -48,15 +48,26 @@ MEMBERSHIP: list[Clause] = [
 ]
 
 
+MEMBERSHIP_PARAMS_BOUNDED = Clause(
+    "parametersInBounds", None,
+    lambda s, _: z3.Implies(s.initialized, cm.params_in_bounds(s.labourThreshold, s.quorumCap)),
+    "once initialised, the labour threshold is 1..2**64-1 and the quorum cap 1..2**24-1")
+
 NEVER_EMPTY = Clause("neverEmpty", None, lambda s, _: s.memberCount >= 1,
                      "a founded commune always has at least one member: the last member cannot leave")
 
 
 def _founders_init(n: int) -> Callable[[], tuple[cm.CommuneState, z3.BoolRef]]:
+    """The clone as the factory leaves it: nothing (n = 0, not yet initialised), or `initialize`'s
+    prologue (parameters within bounds, else it reverts) then `_admit` of `n` founders."""
     def build() -> tuple[cm.CommuneState, z3.BoolRef]:
         founders = [z3.BitVec(f"founder{i}", 160) for i in range(n)]
         s = cm.empty()
         pre = []
+        if n:
+            threshold, quorum_cap = z3.Int("initial_labourThreshold"), z3.Int("initial_quorumCap")
+            pre.append(cm.params_in_bounds(threshold, quorum_cap))
+            s = cm.initialize_prologue(s, threshold, quorum_cap)
         for f in founders:
             pre.append(z3.Not(cm.admit_reverts(s, f)))
             s = cm.admit(s, f)
@@ -87,7 +98,8 @@ def _describe(model: z3.ModelRef, s: Any, s2: Any, w: Any) -> str:
              f"  memberCount {show(model, s.memberCount)} -> {show(model, s2.memberCount)}, "
              f"shares outstanding {show(model, s.supply)} -> {show(model, s2.supply)}, "
              f"ETH {show(model, s.ether)} -> {show(model, s2.ether)}, "
-             f"labourThreshold {show(model, cm.THRESHOLD)}"]
+             f"labourThreshold {show(model, s.labourThreshold)} -> {show(model, s2.labourThreshold)}, "
+             f"quorumCap {show(model, s.quorumCap)} -> {show(model, s2.quorumCap)}"]
     if w is not None and w.sort() == Int:
         lines.append(f"  share {show(model, w)}: owner {show(model, s.owners[w])} -> {show(model, s2.owners[w])}")
     return "\n".join(lines)
@@ -104,19 +116,17 @@ def _run(report: Report, prop: str, statement: str, fn: Callable[[], tuple[int, 
 
 
 FACTORY_INVARIANT: list[Clause] = [
-    Clause("nonceIsCreatedPlusOne", None,
-           lambda s, _: z3.And(*[getattr(s, f"{w}Nonce") == getattr(s, f"{w}Created") + 1 for w in ("commune", "treasury", "stock")]),
-           "each deployer's account nonce is its count of contracts created plus one (the factory's prediction)"),
-    Clause("countsNonNegative", None,
-           lambda s, _: z3.And(s.communeCreated >= 0, s.treasuryCreated >= 0, s.stockCreated >= 0),
-           "the counts are never negative"),
+    Clause("nonceIsCreatedPlusOne", None, lambda s, _: z3.And(s.nonce == s.created + 1, s.created >= 0),
+           "the factory's account nonce is its count of clones created plus one (the prediction `created + 1 + k`)"),
 ]
 
 
 def prove_factory_wiring() -> tuple[int, float]:
-    """Induction over the factory and its deployers: the prediction `created + 1` is always the
-    deployer's nonce, so `create` never misnames a contract, and each commune is created at the
-    address it was named by."""
+    """Induction over the factory: `nonce = created + 1` always (it creates nothing but clones, each
+    counted), so a successful `create` puts each of its three clones at the address the one args
+    blob they share names for it, `createMembership` its one clone likewise, each clone with state
+    is initialised exactly once in that call, and `create` succeeds whenever the token has code, the
+    period is within bounds and the initialisers accept their arguments."""
     from verification import factory_model as fm
 
     transitions = [cm.Transition(f"{contract}.{t.name}", t.params, t.reverts, t.post)
@@ -127,22 +137,27 @@ def prove_factory_wiring() -> tuple[int, float]:
                                 for n in s.__dataclass_fields__)
 
     common = dict(fresh=fm.FactoryState.fresh, step=fm.step, assumptions=z3.BoolVal(True), describe=describe)
-    n1, t1 = prove_invariant("P1", FACTORY_INVARIANT, [("fresh deployers", lambda: (fm.initial(), z3.BoolVal(True)))],
+    n1, t1 = prove_invariant("P1", FACTORY_INVARIANT, [("fresh factory", lambda: (fm.initial(), z3.BoolVal(True)))],
                              transitions, **common)
 
     def wired(t, s, s2, caller, value, reverts):
-        if not t.name.endswith(".create"):
-            return z3.BoolVal(True), None
         ok = z3.Not(reverts)
-        return z3.Implies(z3.And(ok, *[fm.COMMUNE_OK, fm.TREASURY_OK, fm.STOCK_OK, fm.TOKEN_HAS_CODE]),
-                          s2.predicted == s2.created), None
+        if t.name.endswith(".create"):
+            return z3.Implies(ok, z3.And(s2.atCommune == s2.argCommune, s2.atTreasury == s2.argTreasury,
+                                         s2.atStock == s2.argStock, s2.communeInits == 1, s2.stockInits == 1,
+                                         s2.created == s.created + 3)), None
+        if t.name.endswith(".createMembership"):
+            return z3.Implies(ok, z3.And(s2.atCommune == s2.argCommune, s2.communeInits == 1,
+                                         s2.created == s.created + 1)), None
+        return z3.BoolVal(True), None
 
-    # and `create` succeeds whenever the token has code and the constructors accept their arguments:
     def live(t, s, s2, caller, value, reverts):
-        if not t.name.endswith(".create"):
-            return z3.BoolVal(True), None
-        inputs_ok = z3.And(value == 0, fm.COMMUNE_OK, fm.TREASURY_OK, fm.STOCK_OK, fm.TOKEN_HAS_CODE)
-        return z3.Implies(inputs_ok, z3.Not(reverts)), None
+        if t.name.endswith(".create"):
+            inputs_ok = z3.And(value == 0, fm.COMMUNE_INIT_OK, fm.STOCK_INIT_OK, fm.TOKEN_HAS_CODE, fm.PERIOD_OK)
+            return z3.Implies(inputs_ok, z3.Not(reverts)), None
+        if t.name.endswith(".createMembership"):
+            return z3.Implies(z3.And(value == 0, fm.COMMUNE_INIT_OK), z3.Not(reverts)), None
+        return z3.BoolVal(True), None
 
     n2, t2 = prove_rule("P1", wired, FACTORY_INVARIANT, transitions, **common)
     n3, t3 = prove_rule("P1", live, FACTORY_INVARIANT, transitions, **common)
@@ -175,7 +190,7 @@ def prove_membership(report: Report, model: Any = cm) -> None:
         return n1 + n2, t1 + t2
 
     _run(report, "P1", "one share per member: every address holds 0 or 1 share; shares outstanding = members; "
-         "the factory creates each commune through the same constructor, wired to the addresses it predicted",
+         "the factory creates each commune's clones at the addresses their shared arguments name, each initialised once",
          p1_with_factory)
 
     def p2_rule(t, s, s2, caller, value, reverts):
@@ -185,7 +200,9 @@ def prove_membership(report: Report, model: Any = cm) -> None:
                                             s2.owners[i] == s.owners[i]))
         minted = z3.Exists([a], s2.balances[a] > s.balances[a])
         burned = z3.Exists([a], s2.balances[a] < s.balances[a])
-        only = z3.And(z3.Implies(minted, z3.BoolVal(t.name == "join")),
+        # The founders' shares are minted by `initialize`, once: only on a clone not yet initialised.
+        founding = z3.And(z3.BoolVal(t.name == "initialize"), z3.Not(s.initialized))
+        only = z3.And(z3.Implies(minted, z3.Or(z3.BoolVal(t.name == "join"), founding)),
                       z3.Implies(burned, z3.BoolVal(t.name == "leave")))
         return z3.And(no_move, only), None
 
@@ -195,8 +212,9 @@ def prove_membership(report: Report, model: Any = cm) -> None:
     def p3_rule(t, s, s2, caller, value, reverts):
         a = z3.BitVec("newMember", 160)
         became = z3.And(s.shareOf[a] == 0, s2.shareOf[a] != 0)
-        admits_by_labour = z3.Implies(became, z3.And(z3.BoolVal(t.name == "join"), a == caller,
-                                                     s.countedLabour[a] >= cm.THRESHOLD))
+        founding = z3.And(z3.BoolVal(t.name == "initialize"), z3.Not(s.initialized), caller == cm.FACTORY)
+        admits_by_labour = z3.Implies(became, z3.Or(founding, z3.And(z3.BoolVal(t.name == "join"), a == caller,
+                                                                     s.countedLabour[a] >= s.labourThreshold)))
         paid_changes_nothing = z3.Implies(value > 0, reverts)
         labour_from_members = z3.ForAll([a], z3.Implies(
             s2.countedLabour[a] > s.countedLabour[a],
