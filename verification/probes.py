@@ -163,7 +163,7 @@ def probe_accrual_cast(artifacts: Any) -> None:
     chain = TesterChain()
     a = chain.accounts
     d = deploy_commune(chain, a[0], CommuneParams(founders=[x.address for x in a[:3]], quorum_cap=2,
-                                                  period_seconds=1, grace_seconds=0, sale_seconds=1),
+                                                  period_seconds=1, grace_seconds=1, sale_seconds=1),
                        artifacts=artifacts)
     for x in a[:5]:
         d.test_token.faucet(x.address, 10**12, sender=x)
