@@ -492,5 +492,93 @@ def prove_all() -> Report:
     prove_economics(report)
     prove_lifecycle(report)
     prove_stock_access(report)
+    prove_parameters(report)
     report.results.sort(key=lambda r: int(r.prop[1:]))
     return report
+
+
+# ------------------------------------------------------------------ parameters (P11, P12)
+
+#: Where a transition may legitimately take the live parameter: a record it creates or (re)opens
+#: now (a new asset's rate cap, a new rental's grace, a liquidation's reserve as it opens, a sale's
+#: close as it (re)opens). Field -> the live parameter it snapshots (closesAt: now + saleSeconds).
+SNAPSHOT_OF = {"assetRateCap": "rateCapBps", "rentalGrace": "graceSeconds", "saleReserve": "liquidationReserveBps",
+               "closesAt": "saleSeconds"}
+
+
+def _non_interference(t: Any) -> z3.BoolRef:
+    """A transition run from two states that differ only in the live parameters: it reverts in both
+    or neither, and ends in states that differ only in the live parameters and, where it made a new
+    term, in that term's snapshot of its own run's live parameter."""
+    s = sm.StockState.fresh("x")
+    live = {n: z3.Int(f"{n}_other") for n in sm.LIVE_PARAMETERS}
+    s_other = s.replace(**live)
+    caller, value = z3.BitVec("msg.sender", 160), z3.Int("msg.value")
+    r1, p1 = sm.step(t, s, caller, value)
+    r2, p2 = sm.step(t, s_other, caller, value)
+    i = z3.Int("record")
+    same = []
+    for f in sm.StockState.__dataclass_fields__:
+        if f in sm.LIVE_PARAMETERS:
+            continue
+        a, b = getattr(p1, f), getattr(p2, f)
+        if f in SNAPSHOT_OF:
+            par = SNAPSHOT_OF[f]
+            v1, v2 = getattr(s, par), getattr(s_other, par)
+            if f == "closesAt":
+                v1, v2 = sm.NOW + v1, sm.NOW + v2
+            same.append(z3.ForAll([i], z3.Or(a[i] == b[i], z3.And(a[i] == v1, b[i] == v2))))
+        else:
+            same.append(a == b)
+    bounds = z3.And(sm.params_in_bounds(s.graceSeconds, s.saleSeconds, s.rateCapBps, s.liquidationReserveBps),
+                    sm.params_in_bounds(*[live[n] for n in sm.LIVE_PARAMETERS]))
+    return z3.Implies(z3.And(sm.ASSUMPTIONS, bounds), z3.And(r1 == r2, z3.Implies(z3.Not(r1), z3.And(*same))))
+
+
+def _valid(statement: z3.BoolRef, label: str) -> None:
+    try:
+        prove_valid("P11", statement, [])
+    except ProofFailure as exc:
+        raise ProofFailure("P11", f"{label} fails: {exc.story}") from None
+
+
+def prove_parameters(report: Report) -> None:
+    """P11 (terms kept) and P12 (bounds) over the commune and stock models."""
+    import time
+
+    def p11() -> tuple[int, float]:
+        start, n = time.perf_counter(), 0
+        # setParameters changes the live parameters and nothing else, in both contracts.
+        for model, state, params in ((cm, cm.CommuneState, ("labourThreshold", "quorumCap")),
+                                     (sm, sm.StockState, sm.LIVE_PARAMETERS)):
+            t = next(t for t in model.TRANSITIONS if t.name == "setParameters")
+            s = state.fresh("pre")
+            _, s2 = model.step(t, s, z3.BitVec("msg.sender", 160), z3.Int("msg.value"))
+            unchanged = z3.And(*[getattr(s2, f) == getattr(s, f) for f in state.__dataclass_fields__ if f not in params])
+            _valid(unchanged, f"{model.__name__}.setParameters leaves every record as it was")
+            n += 1
+        # Every other transition of the stock reads each existing record's own terms, never the live
+        # parameters: its outcome on what exists is the same whatever they are.
+        for t in sm.TRANSITIONS:
+            if t.name in ("setParameters", "initialize"):
+                continue
+            _valid(_non_interference(t), f"{t.name} reads snapshots, not the live parameters")
+            n += 1
+        return n, time.perf_counter() - start
+
+    _run(report, "P11", "terms kept: a parameter change never alters the terms of an asset, rental, auction or "
+         "liquidation that exists (setParameters touches nothing else; every other function's outcome on what "
+         "exists is the same whatever the live parameters; only a record made or (re)opened now takes them)", p11)
+
+    def p12() -> tuple[int, float]:
+        common = dict(fresh=cm.CommuneState.fresh, step=cm.step, assumptions=cm.PARAMS, describe=_describe,
+                      extra_terms=_share_terms)
+        inits = [("a fresh clone", _founders_init(0)), ("three founders", _founders_init(3))]
+        n1, t1 = prove_invariant("P12", MEMBERSHIP + [MEMBERSHIP_PARAMS_BOUNDED], inits,
+                                 [ADMIT_FOUNDER, *cm.TRANSITIONS], **common)
+        n2, t2 = _stock_invariant()  # includes stock_properties.PARAMETER_CLAUSES
+        return n1 + n2, t1 + t2
+
+    _run(report, "P12", "bounds: no parameter ever leaves the constitution's bounds (threshold, quorum cap, grace, "
+         "sale length, rate cap, reserve), live or as an asset's, rental's or liquidation's snapshot, through every "
+         "function, initialize included", p12)

@@ -22,6 +22,8 @@ PROPERTIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "P8": ("rent neutrality", ("Treasury",)),
     "P9": ("uniform-rate auction clearing", ("CommonStock",)),
     "P10": ("access control", ("Commune", "CommonStock")),
+    "P11": ("terms kept through parameter changes", ("Commune", "CommonStock")),
+    "P12": ("parameters within bounds", ("Commune", "CommonStock")),
 }
 
 
