@@ -50,8 +50,11 @@ MEMBERSHIP: list[Clause] = [
 
 MEMBERSHIP_PARAMS_BOUNDED = Clause(
     "parametersInBounds", None,
-    lambda s, _: z3.Implies(s.initialized, cm.params_in_bounds(s.labourThreshold, s.quorumCap)),
-    "once initialised, the labour threshold is 1..2**64-1 and the quorum cap 1..2**24-1")
+    lambda s, _: z3.And(s.labourThreshold >= 0, s.quorumCap >= 0,
+                        z3.Implies(s.initialized, cm.params_in_bounds(s.labourThreshold, s.quorumCap))),
+    "the parameters are never negative, and once initialised the labour threshold is 1..2**64-1 and the quorum "
+    "cap 1..2**24-1")
+MEMBERSHIP.append(MEMBERSHIP_PARAMS_BOUNDED)
 
 NEVER_EMPTY = Clause("neverEmpty", None, lambda s, _: s.memberCount >= 1,
                      "a founded commune always has at least one member: the last member cannot leave")
@@ -574,7 +577,7 @@ def prove_parameters(report: Report) -> None:
         common = dict(fresh=cm.CommuneState.fresh, step=cm.step, assumptions=cm.PARAMS, describe=_describe,
                       extra_terms=_share_terms)
         inits = [("a fresh clone", _founders_init(0)), ("three founders", _founders_init(3))]
-        n1, t1 = prove_invariant("P12", MEMBERSHIP + [MEMBERSHIP_PARAMS_BOUNDED], inits,
+        n1, t1 = prove_invariant("P12", MEMBERSHIP, inits,
                                  [ADMIT_FOUNDER, *cm.TRANSITIONS], **common)
         n2, t2 = _stock_invariant()  # includes stock_properties.PARAMETER_CLAUSES
         return n1 + n2, t1 + t2
