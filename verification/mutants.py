@@ -135,7 +135,8 @@ MUTANTS: list[Mutant] = [
            ("probe_eoa_only",)),
     Mutant("M35", "P5", "stock/RentalMarket.sol",
            "        if (_settleInSelfCall(assetId, 0, 0)) return true;\n        // The token refused",
-           "        IStockSettlement(address(this)).runSettlement(assetId, 0, 0);\n        return true;\n        // The token refused",
+           "        (bool ok_,) = address(this).call(abi.encodeWithSignature(\"runSettlement(uint256,uint256,uint256)\", "
+           "assetId, 0, 0));\n        require(ok_);\n        return true;\n        // The token refused",
            "a refused rental payment leaves the leader's escrow stuck", ("probe_refused_settlement",)),
     Mutant("M36", "P5", "Treasury.sol", "        totalIncome += amount;\n        emit SurplusSwept(msg.sender, amount);",
            "        emit SurplusSwept(msg.sender, amount);", "a swept surplus is divided without being counted as owed",
