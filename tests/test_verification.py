@@ -19,7 +19,7 @@ from verification.terms import Transition
 
 def test_every_property_is_proved():
     report = prove_all()
-    assert [r.prop for r in report.results] == [f"P{i}" for i in range(1, 11)]
+    assert [r.prop for r in report.results] == [f"P{i}" for i in range(1, 13)]
     assert all(r.proved for r in report.results), [(r.prop, r.counterexample, r.detail) for r in report.results]
     assert all(r.obligations >= 1 for r in report.results)
 
@@ -54,11 +54,11 @@ def test_a_join_without_the_labour_check_is_a_readable_counterexample():
 
 def test_a_second_share_breaks_one_share_per_member():
     def twice(s, caller, value):  # mint without checking for an existing share
-        return cm.admit(s.replace(countedLabour=z3.Store(s.countedLabour, caller, s.countedLabour[caller] - cm.THRESHOLD)),
+        return cm.admit(s.replace(countedLabour=z3.Store(s.countedLabour, caller, s.countedLabour[caller] - s.labourThreshold)),
                         caller)
 
     broken = _broken_model("join", reverts=lambda s, caller, value: z3.Or(value != 0,
-                                                                          s.countedLabour[caller] < cm.THRESHOLD),
+                                                                          s.countedLabour[caller] < s.labourThreshold),
                            post=twice)
     report = Report()
     prove_membership(report, broken)
@@ -99,7 +99,7 @@ def test_deleting_a_guard_or_making_join_payable_is_caught(mutant_id):
 def test_there_are_at_least_fifteen_mutants_each_named_for_a_property():
     assert len(MUTANTS) >= 15
     assert len({m.id for m in MUTANTS}) == len(MUTANTS)
-    assert {m.prop for m in MUTANTS} >= {"P1", "P2", "P3", "P4", "P5", "P6", "P7", "P9", "P10"}
+    assert {m.prop for m in MUTANTS} >= {"P1", "P2", "P3", "P4", "P5", "P6", "P7", "P9", "P10", "P11", "P12"}
 
 
 def test_vc_verify_proves_everything_and_catches_every_mutant(tmp_path):
@@ -110,11 +110,11 @@ def test_vc_verify_proves_everything_and_catches_every_mutant(tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output.strip().splitlines()[-1])
     assert report["ok"] is True
-    assert [p["id"] for p in report["properties"]] == [f"P{i}" for i in range(1, 11)]
+    assert [p["id"] for p in report["properties"]] == [f"P{i}" for i in range(1, 13)]
     assert all(p["status"] == "proved" and p["name"] and p["seconds"] >= 0 for p in report["properties"])
     assert all(c["ok"] and not c["missing"] for c in report["coverage"].values())
     assert set(report["coverage"]) == {"Commune", "Treasury", "BondSeries", "CommonStock", "CommuneFactory",
-                                       "CommuneDeployer", "TreasuryDeployer", "StockDeployer"}
+                                       "BondAuction", "RentalMarket", "Liquidation"}
     assert report["conformance"]["ok"] and report["conformance"]["calls"] > 20
     assert set(report["conformance"]["systems"]) == {"Commune", "CommonStock+Treasury+BondSeries"}
     assert report["mutants"]["total"] == len(MUTANTS) == report["mutants"]["killed"]
@@ -122,8 +122,8 @@ def test_vc_verify_proves_everything_and_catches_every_mutant(tmp_path):
     # The same report, written for auditors.
     assert json.loads((tmp_path / "verification-report.json").read_text())["properties"] == report["properties"]
     markdown = (tmp_path / "verification-report.md").read_text()
-    assert "| P1 | one share per member | Commune (11/11), CommuneFactory (2/2), " in markdown
-    assert "| P6 | bondholders paid first | CommonStock (15/15) | proved |" in markdown
+    assert "| P1 | one share per member | Commune (13/13), CommuneFactory (3/3) |" in markdown
+    assert "| P6 | bondholders paid first | CommonStock (17/17) | proved |" in markdown
 
 
 def test_smtchecker_second_line_reports_each_assertion():

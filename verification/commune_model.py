@@ -3,13 +3,17 @@
 State variables follow the Solidity names: `shareOf`, ERC-721 `_owners` and `_balances`,
 `memberCount`, `_lastShareId`, `claimCount`, the labour claims, `_attested`, `_countedLabour`,
 ERC-721 approvals, and the contract's ETH balance. `supply` is a ghost: shares minted minus shares
-burned. Parameters `labourThreshold`, `quorumCap` and `eoaOnly` are symbolic constants, so every
-proof holds for every commune. Inputs from outside the contract: a member's commitments in the
+burned. `labourThreshold` and `quorumCap` are stored (set by `initialize`, changed only by
+`setParameters` from `governance`, an immutable argument of the clone like `eoaOnly` and `factory`,
+which are symbolic constants, so every proof holds for every commune); `initialized` is
+OpenZeppelin `Initializable`'s flag. Inputs from outside the contract: a member's commitments in the
 common stock (an uninterpreted predicate), whether the treasury's membership hook refuses (its
 income release is pending), `tx.origin`, which accounts have code, and the contract's own balance
 of the settlement token (for `sweep`).
 
-The constructor is the empty state followed by `_admit` of each founder (any number of them).
+`initialize` is its prologue (`initializer`, the factory check, the bounds, the parameters stored)
+followed by `_admit` of each founder (any number of them: the loop's body is the transition
+`ADMIT_FOUNDER` of `properties.py`; the transition `initialize` admits one symbolic founder).
 """
 
 from __future__ import annotations
@@ -31,8 +35,15 @@ from verification.terms import (
 )
 from verification.terms import step as terms_step
 
-THRESHOLD = z3.Int("labourThreshold")
-QUORUM_CAP = z3.Int("quorumCap")
+#: Arguments of `initialize` and `setParameters`.
+THRESHOLD = z3.Int("labourThreshold_")
+QUORUM_CAP = z3.Int("quorumCap_")
+FOUNDER = z3.BitVec("founder", 160)
+#: Immutable arguments of the clone (`CommuneArgs`): who may initialise it, who may change parameters.
+FACTORY = z3.BitVec("CommuneArgs.factory", 160)
+GOVERNANCE = z3.BitVec("CommuneArgs.governance", 160)
+MAX_LABOUR_THRESHOLD = 2**64 - 1
+MAX_QUORUM_CAP = 2**24 - 1
 COMMITTED = z3.Function("stock_commitments_nonzero", Addr, Bool)
 EOA_ONLY = z3.Bool("eoaOnly")
 HAS_CODE = z3.Function("account_has_code", Addr, Bool)
@@ -40,7 +51,7 @@ ORIGIN = z3.BitVec("tx.origin", 160)
 HOOK_REFUSES = z3.Bool("treasury_hook_reverts")  # TreasuryReleasePending, or no treasury never refuses
 HAS_TREASURY = z3.Bool("has_treasury")
 TOKEN_BALANCE = z3.Int("settlementToken_balanceOf_commune")
-PARAMS = z3.And(THRESHOLD >= 1, QUORUM_CAP >= 1, QUORUM_CAP < 2**24, TOKEN_BALANCE >= 0)
+PARAMS = z3.And(TOKEN_BALANCE >= 0, THRESHOLD >= 0, THRESHOLD < 2**256, QUORUM_CAP >= 0, QUORUM_CAP < 2**256)
 
 
 @dataclass
@@ -61,6 +72,9 @@ class CommuneState(State):
     tokenApprovals: z3.ArrayRef = sorted_field(z3.ArraySort(Int, Addr))
     operatorApprovals: z3.ArrayRef = sorted_field(z3.ArraySort(Addr, z3.ArraySort(Addr, Bool)))
     ether: z3.ArithRef = sorted_field(Int)
+    labourThreshold: z3.ArithRef = sorted_field(Int)
+    quorumCap: z3.ArithRef = sorted_field(Int)
+    initialized: z3.BoolRef = sorted_field(Bool)
 
 
 def empty() -> CommuneState:
@@ -72,7 +86,24 @@ def empty() -> CommuneState:
         claimCounted=z3.K(Int, z3.BoolVal(False)), attested=z3.K(Int, z3.K(Addr, z3.BoolVal(False))),
         countedLabour=z3.K(Addr, con(0)), tokenApprovals=z3.K(Int, ZERO_ADDR),
         operatorApprovals=z3.K(Addr, z3.K(Addr, z3.BoolVal(False))), ether=con(0),
+        labourThreshold=con(0), quorumCap=con(0), initialized=z3.BoolVal(False),
     )
+
+
+def params_in_bounds(threshold: z3.ArithRef, quorum_cap: z3.ArithRef) -> z3.BoolRef:
+    """`_setParameters`' bounds (the constitution's): a threshold 1..2**64-1, a quorum cap 1..2**24-1."""
+    return z3.And(threshold >= 1, threshold <= MAX_LABOUR_THRESHOLD, quorum_cap >= 1, quorum_cap <= MAX_QUORUM_CAP)
+
+
+def initialize_prologue(s: CommuneState, threshold: z3.ArithRef, quorum_cap: z3.ArithRef) -> CommuneState:
+    """`initialize` before its founders' loop: the `initializer` flag set and the parameters stored."""
+    return s.replace(initialized=z3.BoolVal(True), labourThreshold=threshold, quorumCap=quorum_cap)
+
+
+def initialize_reverts(s: CommuneState, caller: z3.BitVecRef) -> z3.BoolRef:
+    """`initialize` reverts when already initialised (InvalidInitialization), for anyone but the
+    clone's factory (CommuneOnlyFactory), or for parameters out of bounds."""
+    return z3.Or(s.initialized, caller != FACTORY, z3.Not(params_in_bounds(THRESHOLD, QUORUM_CAP)))
 
 
 def admit(s: CommuneState, member: z3.BitVecRef) -> CommuneState:
@@ -94,13 +125,13 @@ def admit_reverts(s: CommuneState, member: z3.BitVecRef) -> z3.BoolRef:
 
 
 def quorum(s: CommuneState) -> z3.ArithRef:
-    return ite(QUORUM_CAP < s.memberCount, QUORUM_CAP, s.memberCount)
+    return ite(s.quorumCap < s.memberCount, s.quorumCap, s.memberCount)
 
 
 def quorum_for(s: CommuneState, worker: z3.BitVecRef) -> z3.ArithRef:
     """`quorumFor`: a member's own claim has one attester fewer (the worker never attests)."""
     attesters = s.memberCount - ite(s.shareOf[worker] != 0, con(1), con(0))
-    return ite(QUORUM_CAP < attesters, QUORUM_CAP, attesters)
+    return ite(s.quorumCap < attesters, s.quorumCap, attesters)
 
 
 # ------------------------------------------------------------------ transitions
@@ -139,7 +170,7 @@ def _attest(s: CommuneState, caller, value) -> CommuneState:
 
 
 def _join(s: CommuneState, caller, value) -> CommuneState:
-    spent = s.replace(countedLabour=z3.Store(s.countedLabour, caller, s.countedLabour[caller] - THRESHOLD))
+    spent = s.replace(countedLabour=z3.Store(s.countedLabour, caller, s.countedLabour[caller] - s.labourThreshold))
     return admit(spent, caller)
 
 
@@ -159,9 +190,30 @@ def _unchanged(s: CommuneState, caller, value) -> CommuneState:
     return s
 
 
+def _initialize(s: CommuneState, caller, value) -> CommuneState:
+    return admit(initialize_prologue(s, THRESHOLD, QUORUM_CAP), FOUNDER)
+
+
+def _set_parameters(s: CommuneState, caller, value) -> CommuneState:
+    return s.replace(labourThreshold=THRESHOLD, quorumCap=QUORUM_CAP)
+
+
 ALWAYS = lambda s, caller, value: z3.BoolVal(True)  # noqa: E731
 
 TRANSITIONS: list[Transition] = [
+    # A list of one founder (`founders.length == 0` reverts; longer lists: `ADMIT_FOUNDER` steps).
+    Transition(
+        "initialize", {"labourThreshold_": THRESHOLD, "quorumCap_": QUORUM_CAP, "founder": FOUNDER},
+        lambda s, caller, value: z3.Or(value != 0, initialize_reverts(s, caller),
+                                       admit_reverts(initialize_prologue(s, THRESHOLD, QUORUM_CAP), FOUNDER),
+                                       z3.And(EOA_ONLY, HAS_CODE(FOUNDER))),
+        _initialize,
+    ),
+    Transition(
+        "setParameters", {"labourThreshold_": THRESHOLD, "quorumCap_": QUORUM_CAP},
+        lambda s, caller, value: z3.Or(value != 0, caller != GOVERNANCE, z3.Not(params_in_bounds(THRESHOLD, QUORUM_CAP))),
+        _set_parameters,
+    ),
     Transition(
         "submitLabour", {"units": UNITS, "evidenceLength": EVIDENCE_LEN},
         # `units <= 0`: zero reverts, and a uint256 is never negative.
@@ -177,7 +229,7 @@ TRANSITIONS: list[Transition] = [
     ),
     Transition(
         "join", {},
-        lambda s, caller, value: z3.Or(value != 0, s.shareOf[caller] != 0, s.countedLabour[caller] < THRESHOLD,
+        lambda s, caller, value: z3.Or(value != 0, s.shareOf[caller] != 0, s.countedLabour[caller] < s.labourThreshold,
                                        z3.And(EOA_ONLY, z3.Or(caller != ORIGIN, HAS_CODE(caller))),
                                        admit_reverts(s, caller), HOOK_REFUSES),
         _join,

@@ -116,14 +116,15 @@ class Concrete:
 class ModelRunner(Concrete):
     """The membership model, from its founders, with arguments given by name."""
 
-    def __init__(self, founders: list[int]):
-        s = cm.empty()
+    def __init__(self, founders: list[int], factory: int = 0):
+        # The clone as `createMembership` leaves it: initialised by its factory, then the founders.
+        s = cm.initialize_prologue(cm.empty(), z3.IntVal(THRESHOLD), z3.IntVal(QUORUM_CAP))
         for f in founders:
             s = cm.admit(s, z3.BitVecVal(f, 160))
         # Membership-only commune: no common stock and no treasury, so nobody has commitments, no
         # hook refuses, and there is nothing to sweep; any account may join.
         super().__init__(cm.TRANSITIONS, s.map(lambda _, v: z3.simplify(v)),
-                         [(cm.THRESHOLD, z3.IntVal(THRESHOLD)), (cm.QUORUM_CAP, z3.IntVal(QUORUM_CAP)),
+                         [(cm.FACTORY, z3.BitVecVal(factory, 160)), (cm.GOVERNANCE, z3.BitVecVal(0, 160)),
                           (cm.EOA_ONLY, z3.BoolVal(False)), (cm.HOOK_REFUSES, z3.BoolVal(False)),
                           (cm.HAS_TREASURY, z3.BoolVal(False)), (cm.TOKEN_BALANCE, z3.IntVal(0))],
                          [(cm.COMMITTED, z3.BoolVal(False))])
@@ -213,6 +214,11 @@ SCRIPT: list[tuple[str, int, int, dict[str, Any]]] = [
     ("attest", 0, 0, {"claimId": 3}),
     ("leave", 1, 0, {}),
     ("leave", 0, 0, {}),  # the last member cannot leave
+    # Nobody initialises it again (the factory did, once) and nobody changes its parameters (no governance).
+    ("initialize", 4, 0, {"labourThreshold_": 5, "quorumCap_": 1, "founder": 4}),
+    ("initialize", 0, 0, {"labourThreshold_": 5, "quorumCap_": 1, "founder": 5}),
+    ("setParameters", 0, 0, {"labourThreshold_": 5, "quorumCap_": 1}),
+    ("setParameters", 4, 0, {"labourThreshold_": 0, "quorumCap_": 1}),
 ]
 
 
@@ -233,7 +239,7 @@ def run_conformance(seed: int = 0, steps: int = 40, artifacts: Any = None, chain
     ints = [int(a, 16) for a in addresses]
     commune = CommuneClient.deploy(chain, accounts[0], founders=addresses[:FOUNDERS], labour_threshold=THRESHOLD,
                                    quorum_cap=QUORUM_CAP, artifacts=artifacts)
-    model = ModelRunner(ints[:FOUNDERS])
+    model = ModelRunner(ints[:FOUNDERS], int(commune.call("factory"), 16))
     rng = random.Random(seed)
     opening = list(SCRIPT) if scripted else []
     total = len(opening) + steps
@@ -253,7 +259,7 @@ def run_conformance(seed: int = 0, steps: int = 40, artifacts: Any = None, chain
             chain_reverted = False
         except ContractReverted:
             chain_reverted = True
-        model_args = {k: (ints[v] if k in ("from", "to", "operator") else v) for k, v in args.items()}
+        model_args = {k: (ints[v] if k in ("from", "to", "operator", "founder") else v) for k, v in args.items()}
         model_reverted = model.apply(name, ints[who], value, model_args)
         if chain_reverted != model_reverted:
             raise Divergence(step, call, f"chain {'reverted' if chain_reverted else 'succeeded'}, "
@@ -278,6 +284,10 @@ def _chain_args(name: str, args: dict[str, Any], addresses: list[str]) -> list[A
         return [addresses[args["from"]], addresses[args["to"]], args["tokenId"], b""]
     if name == "approve":
         return [addresses[args["to"]], args["tokenId"]]
+    if name == "initialize":
+        return ["Share", "S", [addresses[args["founder"]]], args["labourThreshold_"], args["quorumCap_"]]
+    if name == "setParameters":
+        return [args["labourThreshold_"], args["quorumCap_"]]
     if name == "setApprovalForAll":
         return [addresses[args["operator"]], args["approved"]]
     return []
@@ -289,7 +299,9 @@ def _compare(step: int, call: str, commune: Any, model: ModelRunner, addresses: 
     s = model.s
     pairs = [("memberCount", commune.member_count(), model.read(s.memberCount)),
              ("claimCount", commune.claim_count(), model.read(s.claimCount)),
-             ("ETH balance", commune.chain.w3.eth.get_balance(commune.address), model.read(s.ether))]
+             ("ETH balance", commune.chain.w3.eth.get_balance(commune.address), model.read(s.ether)),
+             ("labourThreshold", commune.call("labourThreshold"), model.read(s.labourThreshold)),
+             ("quorumCap", commune.call("quorumCap"), model.read(s.quorumCap))]
     for i, (address, key) in enumerate(zip(addresses, ints)):
         if actors is not None and i not in actors:
             continue

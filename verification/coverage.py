@@ -19,6 +19,10 @@ MODELS: dict[str, set[str]] = {
     "BondSeries": {t.name for t in money_model.SERIES_TRANSITIONS},
     "CommonStock": {t.name for t in stock_model.TRANSITIONS},
     **{contract: {t.name for t in ts} for contract, ts in factory_model.TRANSITIONS.items()},
+    # A module's function is covered by the CommonStock transition it implements (the modules run
+    # on the stock's storage by DELEGATECALL); its receive/fallback reverts like the stock's.
+    **{module: {f for f, t in fns.items() if t in {t.name for t in stock_model.TRANSITIONS}} | {"<receive or fallback>"}
+       for module, fns in stock_model.MODULES.items()},
 }
 
 

@@ -34,6 +34,8 @@ from verification import stock_model as sm
 from verification.conformance import Concrete, Divergence
 
 PERIOD, GRACE, SALE, RATE_CAP, RESERVE = 1_000, 300, 200, 1_000, 5_000
+#: `Params` fields, in the struct's order (the arguments of `initialize` and `setParameters`).
+PARAM_KEYS = tuple(sm.PARAM_ARGS)
 FOUNDERS = 3  # actors 0-2 are members
 ACTORS = 6  # 3 and 4 are outside bidders; 5 is the vendor, who never approves the stock
 BIG = 10**12
@@ -77,9 +79,11 @@ class Economy:
                 self.token.approve(self.d.treasury.address, 2**256 - 1, sender=account)
         v = z3.Var(0, sm.Addr)
         members = z3.Or(*[v == z3.BitVecVal(k, 160) for k in self.ints[:FOUNDERS]])
-        self.stock = Concrete(sm.TRANSITIONS, sm.empty(), [
-            (sm.PERIOD, z3.IntVal(PERIOD)), (sm.GRACE, z3.IntVal(GRACE)), (sm.SALE, z3.IntVal(SALE)),
-            (sm.RATE_CAP, z3.IntVal(RATE_CAP)), (sm.RESERVE_BPS, z3.IntVal(RESERVE)),
+        # The clone as `create` leaves it: initialised by the factory with the commune's parameters.
+        initialised = sm.initialize_prologue(sm.empty(), *(z3.IntVal(x) for x in (GRACE, SALE, RATE_CAP, RESERVE)))
+        self.stock = Concrete(sm.TRANSITIONS, initialised.map(lambda _, v: z3.simplify(v)), [
+            (sm.PERIOD, z3.IntVal(PERIOD)), (sm.FACTORY, z3.BitVecVal(int(self.d.stock.call("factory"), 16), 160)),
+            (sm.GOVERNANCE, z3.BitVecVal(int(self.d.stock.call("governance"), 16), 160)),
             (sm.SELF, z3.BitVecVal(stock, 160)), (sm.TREASURY, z3.BitVecVal(treasury, 160)),
             (sm.COMMUNE, z3.BitVecVal(int(self.d.commune.address, 16), 160))],
             [(sm.IS_MEMBER, members), sm.OWED_AT_DEFINITION], {sm.REPAYS: repays})
@@ -201,6 +205,8 @@ class Economy:
             "transferFrom": lambda: [addr(args["from"]), addr(args["to"]), args["amount"]],
             "pay": lambda: [args["amount"]],
             "runSettlement": lambda: [args["assetId"], 0, 0],
+            "initialize": lambda: [tuple(args[k] for k in PARAM_KEYS)],
+            "setParameters": lambda: [tuple(args[k] for k in PARAM_KEYS)],
         }.get(fn, lambda: [args["assetId"]] if "assetId" in args else [])()
 
     def _inputs(self, contract: str, fn: str, who: int, args: dict[str, Any], now: int) -> dict[Any, Any]:
@@ -212,7 +218,8 @@ class Economy:
                                   sm.DONATION: 0}
         for key, var in (("assetId", sm.ASSET), ("bidId", sm.BID), ("amount", sm.AMOUNT), ("rate", sm.RATE),
                          ("periods", sm.PERIODS), ("price", sm.PRICE), ("rent", sm.RENT), ("closes", sm.CLOSES),
-                         ("descriptionLength", sm.DESCRIPTION_LENGTH)):
+                         ("descriptionLength", sm.DESCRIPTION_LENGTH),
+                         *((k, sm.PARAM_ARGS[k]) for k in PARAM_KEYS)):
             if key in args:
                 inputs[var] = args[key]
         if fn == "requestAsset":
@@ -318,7 +325,9 @@ class Economy:
         if fn == "settleLiquidation" and to_members > 0:
             self._must(self._treasury("recordIncome", self.stock_int, 0, {mm.AMOUNT: to_members}, now),
                        "treasury.recordIncome")
-        if fn == "returnAsset" and not read(after.defaulted[a]):  # an overdue return refunds nothing
+        # An overdue return refunds nothing, and neither does a return while bonds are outstanding
+        # (no member income before they are redeemed: the treasury is not called).
+        if fn == "returnAsset" and not read(after.defaulted[a]) and read(after.redeemed[a]):
             self._must(self._treasury("refundRental", self.stock_int, 0, {
                 mm.ASSET: args["assetId"], mm.ACCOUNT: caller, mm.PERIODS: read(before.paidPeriods[a]),
                 mm.RENT: read(before.rentalRent[a])}, now), "treasury.refundRental")
@@ -362,6 +371,7 @@ class Economy:
             ("escrowHeld", st.escrow_held(), read(s.escrowHeld)),
             ("creditsHeld", st.credits_held(), read(s.creditsHeld)),
             ("stock token balance", self.token.balance_of(st.address), read(s.held)),
+            *((f"stock {n}", st.call(n), read(getattr(s, n))) for n in sm.LIVE_PARAMETERS),
         ]
         for asset in range(1, st.asset_count() + 1):
             if assets is not None and asset not in assets:
@@ -370,12 +380,12 @@ class Economy:
             info, debt = st.call("assetInfo", asset), st.call("debtInfo", asset)
             rental, sale = st.call("rentalInfo", asset), st.call("saleInfo", asset)
             chain_values = {
-                "state": info[3], "escrowed": info[10], "clearingRateBps": info[2], "marginNeed": info[11],
-                "marginTotal": info[12], "principal": debt[0], "interestOwed": debt[1], "accruedPeriods": debt[3],
+                "state": info[3], "escrowed": info[11], "clearingRateBps": info[2], "marginNeed": info[12],
+                "marginTotal": info[13], "assetRateCap": info[7], "rentalGrace": rental[6], "saleReserve": sale[3], "principal": debt[0], "interestOwed": debt[1], "accruedPeriods": debt[3],
                 "redeemed": debt[4], "writtenOff": debt[5], "renter": int(rental[0], 16), "rentalStart": rental[1],
                 "rentalPeriods": rental[2], "paidPeriods": rental[3], "rentalRent": rental[4],
                 "defaulted": rental[5], "leader": int(sale[0], 16), "closesAt": sale[1], "salePeriods": sale[2],
-                "saleAmount": sale[3], "reopenings": sale[4], "titleHolder": int(st.call("titleHolder", asset), 16),
+                "saleAmount": sale[5], "reopenings": sale[4], "titleHolder": int(st.call("titleHolder", asset), 16),
             }
             for name, on_chain in chain_values.items():
                 pairs.append((f"asset {asset} {name}", on_chain, read(getattr(s, name)[a])))
@@ -581,6 +591,15 @@ def schedule_opening(asset: int) -> list[tuple[str, int, int, dict[str, Any]] | 
 
 
 SCRIPT += schedule_opening(4)
+#: Nobody initialises the stock again (the factory did, once) and nobody changes its parameters
+#: (no governance: the zero address), valid or not.
+_PARAMS = {"params.periodSeconds": PERIOD, "params.graceSeconds": GRACE, "params.saleSeconds": SALE,
+           "params.rateCapBps": RATE_CAP, "params.liquidationReserveBps": RESERVE}
+SCRIPT += [
+    ("stock.initialize", 0, 0, dict(_PARAMS)),
+    ("stock.setParameters", 0, 0, dict(_PARAMS)),
+    ("stock.setParameters", 1, 0, {**_PARAMS, "params.graceSeconds": 0}),
+]
 
 
 def random_call(rng: random.Random, eco: Economy) -> tuple[str, int, int, dict[str, Any]] | Wait:

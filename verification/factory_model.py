@@ -1,13 +1,21 @@
-"""Z3 transition system of `contracts/CommuneFactory.sol` and its three deployers (`factory/Deployers.sol`).
+"""Z3 transition system of `contracts/CommuneFactory.sol`: communes as clones.
 
-What the factory must get right is the wiring: it names each contract of a commune to the others
-before any exists, predicting each address from its deployer's account nonce as `created + 1`. The
-state is each deployer's `created` counter and (a ghost of the EVM) its account `nonce`, which every
-CREATE raises by one; a failed CREATE reverts the whole call. Whether a constructor reverts is an
-input of the model (`*_CONSTRUCTOR_OK`): the constructors are modelled in `commune_model.py`,
-`money_model.py` and `stock_model.py`, and their wiring cross-checks are what make a misprediction
-revert instead of producing a miswired commune. Whether the settlement token has code is the input
-`TOKEN_HAS_CODE`. None of these contracts has a payable entry point or stores anything else.
+What the factory must get right is the wiring: it writes every clone's address into the one
+immutable-argument blob (`CommuneArgs`) that all three clones of a commune carry, before any of
+them exists, predicting each from its own account nonce as `created + 1 + k`. The state is the
+factory's `created` counter and (a ghost of the EVM) its account `nonce`, which every CREATE raises
+by one (the factory creates nothing but clones, with CREATE: `Clones.cloneWithImmutableArgs`); a
+failed CREATE, a misprediction (`FactoryAddressMismatch`) or a reverting initialiser reverts the whole
+call. Addresses are modelled by the nonce they were created at (CREATE's address is a function of the
+creator and the nonce, injective as far as keccak256 is collision-free), so "at the address named"
+is "at the nonce named".
+
+Ghosts of the last successful `create` / `createMembership`: the nonce each clone was named at in the
+args (`arg*`), the nonce it was created at (`at*`), and how many times each clone with state was
+initialised in that call (`*Inits`; a fresh clone starts uninitialised, and `Initializable` makes a
+second `initialize` revert). Whether each initialiser accepts its arguments (the founders, the bounds:
+`commune_model.py`, `stock_model.py`) is an input (`*_INIT_OK`); the token having code and the period
+being within bounds are the inputs `TOKEN_HAS_CODE` and `PERIOD_OK`. Nothing is payable.
 """
 
 from __future__ import annotations
@@ -16,77 +24,92 @@ from dataclasses import dataclass
 
 import z3
 
-from verification.terms import Int, State, Transition, con, sorted_field
+from verification.terms import Bool, Int, State, Transition, con, sorted_field
 from verification.terms import step as terms_step
 
-DEPLOYERS = ("commune", "treasury", "stock")
+CLONES = ("commune", "treasury", "stock")
 
-COMMUNE_OK = z3.Bool("Commune_constructor_succeeds")
-TREASURY_OK = z3.Bool("Treasury_constructor_succeeds")
-STOCK_OK = z3.Bool("CommonStock_constructor_succeeds")
+COMMUNE_INIT_OK = z3.Bool("Commune_initialize_accepts")
+STOCK_INIT_OK = z3.Bool("CommonStock_initialize_accepts")
 TOKEN_HAS_CODE = z3.Bool("token_has_code")
+PERIOD_OK = z3.Bool("0 < periodSeconds <= 100 years")
 
 
 @dataclass
 class FactoryState(State):
-    communeCreated: z3.ArithRef = sorted_field(Int)
-    treasuryCreated: z3.ArithRef = sorted_field(Int)
-    stockCreated: z3.ArithRef = sorted_field(Int)
-    communeNonce: z3.ArithRef = sorted_field(Int)  # EVM account nonces of the deployers (ghosts)
-    treasuryNonce: z3.ArithRef = sorted_field(Int)
-    stockNonce: z3.ArithRef = sorted_field(Int)
-    # What the last successful `create` predicted and what it got (ghosts, for the wiring rule).
-    predicted: z3.ArithRef = sorted_field(Int)
     created: z3.ArithRef = sorted_field(Int)
+    nonce: z3.ArithRef = sorted_field(Int)  # the factory's EVM account nonce (a ghost)
+    argCommune: z3.ArithRef = sorted_field(Int)  # where the args blob says each clone is
+    argTreasury: z3.ArithRef = sorted_field(Int)
+    argStock: z3.ArithRef = sorted_field(Int)
+    atCommune: z3.ArithRef = sorted_field(Int)  # where each clone was created
+    atTreasury: z3.ArithRef = sorted_field(Int)
+    atStock: z3.ArithRef = sorted_field(Int)
+    communeInits: z3.ArithRef = sorted_field(Int)  # initialisations of the new clones in the call
+    stockInits: z3.ArithRef = sorted_field(Int)
+    communeInitialized: z3.BoolRef = sorted_field(Bool)  # `Initializable` flags of the new clones
+    stockInitialized: z3.BoolRef = sorted_field(Bool)
 
 
 def initial() -> FactoryState:
-    """Fresh deployers: EIP-161 starts a contract's nonce at 1; nothing created."""
-    zero, one = con(0), con(1)
-    return FactoryState(communeCreated=zero, treasuryCreated=zero, stockCreated=zero, communeNonce=one,
-                        treasuryNonce=one, stockNonce=one, predicted=zero, created=zero)
+    """A fresh factory: EIP-161 starts a contract's nonce at 1; nothing created."""
+    zero = con(0)
+    return FactoryState(created=zero, nonce=con(1), argCommune=zero, argTreasury=zero, argStock=zero,
+                        atCommune=zero, atTreasury=zero, atStock=zero, communeInits=zero, stockInits=zero,
+                        communeInitialized=z3.BoolVal(False), stockInitialized=z3.BoolVal(False))
 
 
-def _deploy(which: str, ok: z3.BoolRef) -> Transition:
-    """`XDeployer.deploy`: `++created; new X(...)`: the CREATE uses the current nonce, then raises it."""
+def _clones(s: FactoryState, which: tuple[str, ...]) -> tuple[z3.BoolRef, FactoryState]:
+    """`predict()` into the args, `created += n`, each clone at the current nonce (raising it),
+    `FactoryAddressMismatch` unless each lands where its args say, then the initialisers: each new
+    clone (uninitialised) is initialised once by this factory (its args name it)."""
+    named = {w: s.created + 1 + k for k, w in enumerate(which)}
+    s2 = s.replace(created=s.created + len(which))
+    at = {}
+    for w in which:
+        at[w] = s2.nonce
+        s2 = s2.replace(nonce=s2.nonce + 1)
+    mismatch = z3.Or(*[at[w] != named[w] for w in which])
+    zero = con(0)
+    s2 = s2.replace(**{f"arg{w.title()}": named.get(w, zero) for w in CLONES},
+                    **{f"at{w.title()}": at.get(w, zero) for w in CLONES},
+                    communeInitialized=z3.BoolVal(False), stockInitialized=z3.BoolVal(False),
+                    communeInits=zero, stockInits=zero)
+    reverts = [mismatch]
+    # Commune.initialize: `initializer` (reverts if already initialised) then the factory check
+    # (msg.sender is this factory, which the args name) and its own argument checks.
+    reverts += [s2.communeInitialized, z3.Not(COMMUNE_INIT_OK)]
+    s2 = s2.replace(communeInitialized=z3.BoolVal(True), communeInits=s2.communeInits + 1)
+    if "stock" in which:
+        reverts += [s2.stockInitialized, z3.Not(STOCK_INIT_OK)]
+        s2 = s2.replace(stockInitialized=z3.BoolVal(True), stockInits=s2.stockInits + 1)
+    return z3.Or(*reverts), s2
 
-    def post(s: FactoryState, caller, value) -> FactoryState:
-        return s.replace(**{f"{which}Created": getattr(s, f"{which}Created") + 1,
-                            f"{which}Nonce": getattr(s, f"{which}Nonce") + 1})
 
-    return Transition("deploy", {}, lambda s, caller, value: z3.Or(value != 0, z3.Not(ok)), post)
-
-
-def _create_post(s: FactoryState, caller, value) -> FactoryState:
-    # predict(): each deployer's next address is CREATE(deployer, created + 1); the deployer then
-    # creates at its current nonce. Record both for the commune (the treasury and stock alike).
-    predicted = s.communeCreated + 1
-    actual = s.communeNonce
-    s2 = s
-    for which in DEPLOYERS:
-        s2 = s2.replace(**{f"{which}Created": getattr(s2, f"{which}Created") + 1,
-                           f"{which}Nonce": getattr(s2, f"{which}Nonce") + 1})
-    return s2.replace(predicted=predicted, created=actual)
+def _create(s: FactoryState, caller, value):
+    reverts, s2 = _clones(s, CLONES)
+    return z3.Or(value != 0, z3.Not(TOKEN_HAS_CODE), z3.Not(PERIOD_OK), reverts), s2
 
 
-def _create_reverts(s: FactoryState, caller, value) -> z3.BoolRef:
-    mismatch = z3.Or(*[getattr(s, f"{w}Created") + 1 != getattr(s, f"{w}Nonce") for w in DEPLOYERS])
-    return z3.Or(value != 0, z3.Not(TOKEN_HAS_CODE), z3.Not(COMMUNE_OK), z3.Not(TREASURY_OK), z3.Not(STOCK_OK),
-                 mismatch)  # FactoryAddressMismatch (and the constructors' *Miswired checks)
+def _create_membership(s: FactoryState, caller, value):
+    reverts, s2 = _clones(s, ("commune",))
+    return z3.Or(value != 0, reverts), s2
 
 
 RECEIVE = Transition("<receive or fallback>", {}, lambda s, caller, value: z3.BoolVal(True),
                      lambda s, caller, value: s)
 
-#: Contract -> its transitions (each deployer's `deploy`, the factory's `create`).
+#: Contract -> its transitions.
 TRANSITIONS: dict[str, list[Transition]] = {
-    "CommuneFactory": [Transition("create", {}, _create_reverts, _create_post), RECEIVE],
-    "CommuneDeployer": [_deploy("commune", COMMUNE_OK), RECEIVE],
-    "TreasuryDeployer": [_deploy("treasury", TREASURY_OK), RECEIVE],
-    "StockDeployer": [_deploy("stock", STOCK_OK), RECEIVE],
+    "CommuneFactory": [
+        Transition("create", {}, lambda s, c, v: _create(s, c, v)[0], lambda s, c, v: _create(s, c, v)[1]),
+        Transition("createMembership", {}, lambda s, c, v: _create_membership(s, c, v)[0],
+                   lambda s, c, v: _create_membership(s, c, v)[1]),
+        RECEIVE,
+    ],
 }
 
-#: Every transition of the four contracts, run against the one shared state.
+#: Every transition of the factory, run against its state.
 ALL: list[Transition] = [t for ts in TRANSITIONS.values() for t in ts]
 
 step = terms_step

@@ -163,7 +163,7 @@ def probe_accrual_cast(artifacts: Any) -> None:
     chain = TesterChain()
     a = chain.accounts
     d = deploy_commune(chain, a[0], CommuneParams(founders=[x.address for x in a[:3]], quorum_cap=2,
-                                                  period_seconds=1, grace_seconds=0, sale_seconds=1),
+                                                  period_seconds=1, grace_seconds=1, sale_seconds=1),
                        artifacts=artifacts)
     for x in a[:5]:
         d.test_token.faucet(x.address, 10**12, sender=x)
@@ -266,3 +266,108 @@ def probe_join_release(artifacts: Any) -> None:
         f"P4: a period's 300 divided among the members before a join gave them {after} from {before}"
     owed = sum(treasury.claimable(x.address) for x in a[:6]) + treasury.carry() + treasury.scheduled_income()
     assert owed == treasury.owed_tokens(), f"P4: {treasury.owed_tokens() - owed} base units owed to nobody"
+
+
+# ------------------------------------------------------------ clones and parameters
+
+_PROXY_HEAD = bytes.fromhex("363d3d373d3d3d363d73")  # EIP-1167 around the implementation's address
+_PROXY_TAIL = bytes.fromhex("5af43d82803e903d91602b57fd5bf3")
+
+
+def _hand_made_clones(d: Deployment, owner: Any, governance: str, period: int) -> tuple[Any, Any]:
+    """A commune's membership contract and common stock cloned by `owner` with its own arguments
+    (`CommuneArgs`' table: `owner` is their factory, `governance` may change parameters), not yet
+    initialised; built from the EIP-1167 bytes independently of the factory."""
+    from eth_utils import to_bytes, to_checksum_address
+    from web3.utils.address import get_create_address
+
+    from vcengine.client import ErrorDecoder, _send
+    from vcengine.commune import CommuneClient
+    from vcengine.deploy import chain_factory
+    from vcengine.stock import CommonStockClient
+
+    chain, artifacts = d.chain, d.commune.artifacts
+    made = chain_factory(chain, owner, artifacts)
+    nonce = chain.w3.eth.get_transaction_count(owner.address, "pending")
+    at = [to_checksum_address(get_create_address(owner.address, nonce + i)) for i in range(3)]
+    args = b"".join(to_bytes(hexstr=x) for x in (owner.address, at[0], at[1], at[2], d.token.address,
+                                                 made.series_implementation, governance))
+    args += (chain.now() + 1).to_bytes(8, "big") + period.to_bytes(4, "big") + bytes([6, 0])
+    for name in ("Commune", "Treasury", "CommonStock"):
+        runtime = _PROXY_HEAD + to_bytes(hexstr=made.implementations[name]) + _PROXY_TAIL + args
+        initcode = bytes.fromhex("61") + len(runtime).to_bytes(2, "big") + bytes.fromhex("3d81600a3d39f3") + runtime
+        _send(chain, {"data": "0x" + initcode.hex()}, owner, 0, ErrorDecoder([]), "clone", "constructor")
+    return CommuneClient(chain, at[0], artifacts), CommonStockClient(chain, at[2], artifacts)
+
+
+def probe_parameter_bounds(artifacts: Any) -> None:
+    """P12: the factory cannot create a commune with a parameter out of bounds (a quorum cap of 0, a
+    grace period of 0), and governance cannot set one."""
+    from vcengine.deploy import CommuneFactoryClient, _create_config, chain_factory
+
+    chain = TesterChain()
+    a = chain.accounts
+    d = deploy_commune(chain, a[0], CommuneParams(founders=[x.address for x in a[:3]], quorum_cap=2),
+                       artifacts=artifacts)
+    factory = CommuneFactoryClient(chain, chain_factory(chain, a[0], artifacts).factory, artifacts)
+    founders = [x.address for x in a[:3]]
+    assert _reverts(lambda: factory.transact("createMembership", "VC", "VC", founders, 10, 0, False, sender=a[0]),
+                    "CommuneInvalidParameter"), "P12: a membership created with a quorum cap of 0"
+    bad = CommuneParams(founders=founders, quorum_cap=2, grace_seconds=0)
+    assert _reverts(lambda: factory.transact("create", _create_config(bad, founders, d.token.address), sender=a[0]),
+                    "StockInvalidParameter"), "P12: a commune created with a grace period of 0"
+    commune, stock = _hand_made_clones(d, a[0], a[0].address, 1_000)
+    commune.transact("initialize", "VC", "VC", founders, 10, 2, sender=a[0])
+    stock.transact("initialize", (1_000, 300, 200, 1_000, 0), sender=a[0])
+    assert _reverts(lambda: commune.transact("setParameters", 10, 0, sender=a[0]), "CommuneInvalidParameter"), \
+        "P12: governance set a quorum cap of 0"
+    assert _reverts(lambda: stock.transact("setParameters", (1_000, 0, 200, 1_000, 0), sender=a[0]),
+                    "StockInvalidParameter"), "P12: governance set a grace period of 0"
+
+
+def probe_only_factory(artifacts: Any) -> None:
+    """P1/P12: only a clone's factory initialises it (a fresh clone, not yet initialised, refuses
+    anyone else), and only once."""
+    chain = TesterChain()
+    a = chain.accounts
+    d = deploy_commune(chain, a[0], CommuneParams(founders=[x.address for x in a[:3]], quorum_cap=2),
+                       artifacts=artifacts)
+    founders = [x.address for x in a[:3]]
+    commune, stock = _hand_made_clones(d, a[0], a[0].address, 1_000)
+    assert _reverts(lambda: commune.transact("initialize", "VC", "VC", [a[5].address], 1, 1, sender=a[5]),
+                    "CommuneOnlyFactory"), "P1: a stranger initialised a membership clone"
+    assert _reverts(lambda: stock.transact("initialize", (1_000, 300, 200, 1_000, 0), sender=a[5]),
+                    "StockOnlyFactory"), "P12: a stranger initialised a common stock clone"
+    commune.transact("initialize", "VC", "VC", founders, 10, 2, sender=a[0])
+    assert _reverts(lambda: commune.transact("initialize", "VC", "VC", founders, 10, 2, sender=a[0]),
+                    "InvalidInitialization"), "P1: a membership clone initialised twice"
+
+
+def probe_snapshots(artifacts: Any) -> None:
+    """P11: a parameter change leaves what exists on its terms: a bond auction keeps the rate cap of
+    its request, a rental the grace period of its start, a liquidation the reserve it opened with."""
+    chain = TesterChain()
+    a = chain.accounts
+    d = deploy_commune(chain, a[0], CommuneParams(founders=[x.address for x in a[:3]], quorum_cap=2),
+                       artifacts=artifacts)
+    founders = [x.address for x in a[:3]]
+    period, grace, sale = 1_000, 300, 200
+    commune, stock = _hand_made_clones(d, a[0], a[0].address, period)
+    commune.transact("initialize", "VC", "VC", founders, 10, 2, sender=a[0])
+    stock.transact("initialize", (period, grace, sale, 1_000, 5_000), sender=a[0])
+    for x in (a[0], a[4]):
+        d.test_token.faucet(x.address, 10**12, sender=x)
+    asset = stock.request_asset("ipfs://probe", 1_000, a[10].address, 200, 10, chain.now() + 10,
+                                sender=a[0]).asset_id
+    stock.transact("setParameters", (period, grace, sale, 100, 5_000), sender=a[0])
+    stock.bid(asset, 1_000, 500, sender=a[4])  # within the request's cap (1,000), above the live one (100)
+    chain.advance_time(10)
+    stock.settle(asset, sender=a[0])
+    assert stock.call("assetInfo", asset)[3] == 3, "P11: the auction did not clear under its own rate cap"
+    stock.transact("setParameters", (period, grace * 30, sale, 100, 5_000), sender=a[0])
+    chain.advance_time(period + grace)  # the rental's grace (300), not the live one (9,000)
+    stock.reclaim(asset, sender=a[5])
+    chain.advance_time(sale + 1)
+    stock.settle_rental(asset, sender=a[5])  # no bid: a liquidation opens with the reserve in force (50%)
+    stock.transact("setParameters", (period, grace, sale, 1_000, 0), sender=a[0])
+    assert stock.liquidation_reserve(asset) == 500, "P11: a liquidation's reserve follows the live parameter"

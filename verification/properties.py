@@ -48,15 +48,29 @@ MEMBERSHIP: list[Clause] = [
 ]
 
 
+MEMBERSHIP_PARAMS_BOUNDED = Clause(
+    "parametersInBounds", None,
+    lambda s, _: z3.And(s.labourThreshold >= 0, s.quorumCap >= 0,
+                        z3.Implies(s.initialized, cm.params_in_bounds(s.labourThreshold, s.quorumCap))),
+    "the parameters are never negative, and once initialised the labour threshold is 1..2**64-1 and the quorum "
+    "cap 1..2**24-1")
+MEMBERSHIP.append(MEMBERSHIP_PARAMS_BOUNDED)
+
 NEVER_EMPTY = Clause("neverEmpty", None, lambda s, _: s.memberCount >= 1,
                      "a founded commune always has at least one member: the last member cannot leave")
 
 
 def _founders_init(n: int) -> Callable[[], tuple[cm.CommuneState, z3.BoolRef]]:
+    """The clone as the factory leaves it: nothing (n = 0, not yet initialised), or `initialize`'s
+    prologue (parameters within bounds, else it reverts) then `_admit` of `n` founders."""
     def build() -> tuple[cm.CommuneState, z3.BoolRef]:
         founders = [z3.BitVec(f"founder{i}", 160) for i in range(n)]
         s = cm.empty()
         pre = []
+        if n:
+            threshold, quorum_cap = z3.Int("initial_labourThreshold"), z3.Int("initial_quorumCap")
+            pre.append(cm.params_in_bounds(threshold, quorum_cap))
+            s = cm.initialize_prologue(s, threshold, quorum_cap)
         for f in founders:
             pre.append(z3.Not(cm.admit_reverts(s, f)))
             s = cm.admit(s, f)
@@ -87,7 +101,8 @@ def _describe(model: z3.ModelRef, s: Any, s2: Any, w: Any) -> str:
              f"  memberCount {show(model, s.memberCount)} -> {show(model, s2.memberCount)}, "
              f"shares outstanding {show(model, s.supply)} -> {show(model, s2.supply)}, "
              f"ETH {show(model, s.ether)} -> {show(model, s2.ether)}, "
-             f"labourThreshold {show(model, cm.THRESHOLD)}"]
+             f"labourThreshold {show(model, s.labourThreshold)} -> {show(model, s2.labourThreshold)}, "
+             f"quorumCap {show(model, s.quorumCap)} -> {show(model, s2.quorumCap)}"]
     if w is not None and w.sort() == Int:
         lines.append(f"  share {show(model, w)}: owner {show(model, s.owners[w])} -> {show(model, s2.owners[w])}")
     return "\n".join(lines)
@@ -104,19 +119,17 @@ def _run(report: Report, prop: str, statement: str, fn: Callable[[], tuple[int, 
 
 
 FACTORY_INVARIANT: list[Clause] = [
-    Clause("nonceIsCreatedPlusOne", None,
-           lambda s, _: z3.And(*[getattr(s, f"{w}Nonce") == getattr(s, f"{w}Created") + 1 for w in ("commune", "treasury", "stock")]),
-           "each deployer's account nonce is its count of contracts created plus one (the factory's prediction)"),
-    Clause("countsNonNegative", None,
-           lambda s, _: z3.And(s.communeCreated >= 0, s.treasuryCreated >= 0, s.stockCreated >= 0),
-           "the counts are never negative"),
+    Clause("nonceIsCreatedPlusOne", None, lambda s, _: z3.And(s.nonce == s.created + 1, s.created >= 0),
+           "the factory's account nonce is its count of clones created plus one (the prediction `created + 1 + k`)"),
 ]
 
 
 def prove_factory_wiring() -> tuple[int, float]:
-    """Induction over the factory and its deployers: the prediction `created + 1` is always the
-    deployer's nonce, so `create` never misnames a contract, and each commune is created at the
-    address it was named by."""
+    """Induction over the factory: `nonce = created + 1` always (it creates nothing but clones, each
+    counted), so a successful `create` puts each of its three clones at the address the one args
+    blob they share names for it, `createMembership` its one clone likewise, each clone with state
+    is initialised exactly once in that call, and `create` succeeds whenever the token has code, the
+    period is within bounds and the initialisers accept their arguments."""
     from verification import factory_model as fm
 
     transitions = [cm.Transition(f"{contract}.{t.name}", t.params, t.reverts, t.post)
@@ -127,22 +140,27 @@ def prove_factory_wiring() -> tuple[int, float]:
                                 for n in s.__dataclass_fields__)
 
     common = dict(fresh=fm.FactoryState.fresh, step=fm.step, assumptions=z3.BoolVal(True), describe=describe)
-    n1, t1 = prove_invariant("P1", FACTORY_INVARIANT, [("fresh deployers", lambda: (fm.initial(), z3.BoolVal(True)))],
+    n1, t1 = prove_invariant("P1", FACTORY_INVARIANT, [("fresh factory", lambda: (fm.initial(), z3.BoolVal(True)))],
                              transitions, **common)
 
     def wired(t, s, s2, caller, value, reverts):
-        if not t.name.endswith(".create"):
-            return z3.BoolVal(True), None
         ok = z3.Not(reverts)
-        return z3.Implies(z3.And(ok, *[fm.COMMUNE_OK, fm.TREASURY_OK, fm.STOCK_OK, fm.TOKEN_HAS_CODE]),
-                          s2.predicted == s2.created), None
+        if t.name.endswith(".create"):
+            return z3.Implies(ok, z3.And(s2.atCommune == s2.argCommune, s2.atTreasury == s2.argTreasury,
+                                         s2.atStock == s2.argStock, s2.communeInits == 1, s2.stockInits == 1,
+                                         s2.created == s.created + 3)), None
+        if t.name.endswith(".createMembership"):
+            return z3.Implies(ok, z3.And(s2.atCommune == s2.argCommune, s2.communeInits == 1,
+                                         s2.created == s.created + 1)), None
+        return z3.BoolVal(True), None
 
-    # and `create` succeeds whenever the token has code and the constructors accept their arguments:
     def live(t, s, s2, caller, value, reverts):
-        if not t.name.endswith(".create"):
-            return z3.BoolVal(True), None
-        inputs_ok = z3.And(value == 0, fm.COMMUNE_OK, fm.TREASURY_OK, fm.STOCK_OK, fm.TOKEN_HAS_CODE)
-        return z3.Implies(inputs_ok, z3.Not(reverts)), None
+        if t.name.endswith(".create"):
+            inputs_ok = z3.And(value == 0, fm.COMMUNE_INIT_OK, fm.STOCK_INIT_OK, fm.TOKEN_HAS_CODE, fm.PERIOD_OK)
+            return z3.Implies(inputs_ok, z3.Not(reverts)), None
+        if t.name.endswith(".createMembership"):
+            return z3.Implies(z3.And(value == 0, fm.COMMUNE_INIT_OK), z3.Not(reverts)), None
+        return z3.BoolVal(True), None
 
     n2, t2 = prove_rule("P1", wired, FACTORY_INVARIANT, transitions, **common)
     n3, t3 = prove_rule("P1", live, FACTORY_INVARIANT, transitions, **common)
@@ -175,7 +193,7 @@ def prove_membership(report: Report, model: Any = cm) -> None:
         return n1 + n2, t1 + t2
 
     _run(report, "P1", "one share per member: every address holds 0 or 1 share; shares outstanding = members; "
-         "the factory creates each commune through the same constructor, wired to the addresses it predicted",
+         "the factory creates each commune's clones at the addresses their shared arguments name, each initialised once",
          p1_with_factory)
 
     def p2_rule(t, s, s2, caller, value, reverts):
@@ -185,7 +203,9 @@ def prove_membership(report: Report, model: Any = cm) -> None:
                                             s2.owners[i] == s.owners[i]))
         minted = z3.Exists([a], s2.balances[a] > s.balances[a])
         burned = z3.Exists([a], s2.balances[a] < s.balances[a])
-        only = z3.And(z3.Implies(minted, z3.BoolVal(t.name == "join")),
+        # The founders' shares are minted by `initialize`, once: only on a clone not yet initialised.
+        founding = z3.And(z3.BoolVal(t.name == "initialize"), z3.Not(s.initialized))
+        only = z3.And(z3.Implies(minted, z3.Or(z3.BoolVal(t.name == "join"), founding)),
                       z3.Implies(burned, z3.BoolVal(t.name == "leave")))
         return z3.And(no_move, only), None
 
@@ -195,8 +215,9 @@ def prove_membership(report: Report, model: Any = cm) -> None:
     def p3_rule(t, s, s2, caller, value, reverts):
         a = z3.BitVec("newMember", 160)
         became = z3.And(s.shareOf[a] == 0, s2.shareOf[a] != 0)
-        admits_by_labour = z3.Implies(became, z3.And(z3.BoolVal(t.name == "join"), a == caller,
-                                                     s.countedLabour[a] >= cm.THRESHOLD))
+        founding = z3.And(z3.BoolVal(t.name == "initialize"), z3.Not(s.initialized), caller == cm.FACTORY)
+        admits_by_labour = z3.Implies(became, z3.Or(founding, z3.And(z3.BoolVal(t.name == "join"), a == caller,
+                                                                     s.countedLabour[a] >= s.labourThreshold)))
         paid_changes_nothing = z3.Implies(value > 0, reverts)
         labour_from_members = z3.ForAll([a], z3.Implies(
             s2.countedLabour[a] > s.countedLabour[a],
@@ -474,5 +495,93 @@ def prove_all() -> Report:
     prove_economics(report)
     prove_lifecycle(report)
     prove_stock_access(report)
+    prove_parameters(report)
     report.results.sort(key=lambda r: int(r.prop[1:]))
     return report
+
+
+# ------------------------------------------------------------------ parameters (P11, P12)
+
+#: Where a transition may legitimately take the live parameter: a record it creates or (re)opens
+#: now (a new asset's rate cap, a new rental's grace, a liquidation's reserve as it opens, a sale's
+#: close as it (re)opens). Field -> the live parameter it snapshots (closesAt: now + saleSeconds).
+SNAPSHOT_OF = {"assetRateCap": "rateCapBps", "rentalGrace": "graceSeconds", "saleReserve": "liquidationReserveBps",
+               "closesAt": "saleSeconds"}
+
+
+def _non_interference(t: Any) -> z3.BoolRef:
+    """A transition run from two states that differ only in the live parameters: it reverts in both
+    or neither, and ends in states that differ only in the live parameters and, where it made a new
+    term, in that term's snapshot of its own run's live parameter."""
+    s = sm.StockState.fresh("x")
+    live = {n: z3.Int(f"{n}_other") for n in sm.LIVE_PARAMETERS}
+    s_other = s.replace(**live)
+    caller, value = z3.BitVec("msg.sender", 160), z3.Int("msg.value")
+    r1, p1 = sm.step(t, s, caller, value)
+    r2, p2 = sm.step(t, s_other, caller, value)
+    i = z3.Int("record")
+    same = []
+    for f in sm.StockState.__dataclass_fields__:
+        if f in sm.LIVE_PARAMETERS:
+            continue
+        a, b = getattr(p1, f), getattr(p2, f)
+        if f in SNAPSHOT_OF:
+            par = SNAPSHOT_OF[f]
+            v1, v2 = getattr(s, par), getattr(s_other, par)
+            if f == "closesAt":
+                v1, v2 = sm.NOW + v1, sm.NOW + v2
+            same.append(z3.ForAll([i], z3.Or(a[i] == b[i], z3.And(a[i] == v1, b[i] == v2))))
+        else:
+            same.append(a == b)
+    bounds = z3.And(sm.params_in_bounds(s.graceSeconds, s.saleSeconds, s.rateCapBps, s.liquidationReserveBps),
+                    sm.params_in_bounds(*[live[n] for n in sm.LIVE_PARAMETERS]))
+    return z3.Implies(z3.And(sm.ASSUMPTIONS, bounds), z3.And(r1 == r2, z3.Implies(z3.Not(r1), z3.And(*same))))
+
+
+def _valid(statement: z3.BoolRef, label: str) -> None:
+    try:
+        prove_valid("P11", statement, [])
+    except ProofFailure as exc:
+        raise ProofFailure("P11", f"{label} fails: {exc.story}") from None
+
+
+def prove_parameters(report: Report) -> None:
+    """P11 (terms kept) and P12 (bounds) over the commune and stock models."""
+    import time
+
+    def p11() -> tuple[int, float]:
+        start, n = time.perf_counter(), 0
+        # setParameters changes the live parameters and nothing else, in both contracts.
+        for model, state, params in ((cm, cm.CommuneState, ("labourThreshold", "quorumCap")),
+                                     (sm, sm.StockState, sm.LIVE_PARAMETERS)):
+            t = next(t for t in model.TRANSITIONS if t.name == "setParameters")
+            s = state.fresh("pre")
+            _, s2 = model.step(t, s, z3.BitVec("msg.sender", 160), z3.Int("msg.value"))
+            unchanged = z3.And(*[getattr(s2, f) == getattr(s, f) for f in state.__dataclass_fields__ if f not in params])
+            _valid(unchanged, f"{model.__name__}.setParameters leaves every record as it was")
+            n += 1
+        # Every other transition of the stock reads each existing record's own terms, never the live
+        # parameters: its outcome on what exists is the same whatever they are.
+        for t in sm.TRANSITIONS:
+            if t.name in ("setParameters", "initialize"):
+                continue
+            _valid(_non_interference(t), f"{t.name} reads snapshots, not the live parameters")
+            n += 1
+        return n, time.perf_counter() - start
+
+    _run(report, "P11", "terms kept: a parameter change never alters the terms of an asset, rental, auction or "
+         "liquidation that exists (setParameters touches nothing else; every other function's outcome on what "
+         "exists is the same whatever the live parameters; only a record made or (re)opened now takes them)", p11)
+
+    def p12() -> tuple[int, float]:
+        common = dict(fresh=cm.CommuneState.fresh, step=cm.step, assumptions=cm.PARAMS, describe=_describe,
+                      extra_terms=_share_terms)
+        inits = [("a fresh clone", _founders_init(0)), ("three founders", _founders_init(3))]
+        n1, t1 = prove_invariant("P12", MEMBERSHIP, inits,
+                                 [ADMIT_FOUNDER, *cm.TRANSITIONS], **common)
+        n2, t2 = _stock_invariant()  # includes stock_properties.PARAMETER_CLAUSES
+        return n1 + n2, t1 + t2
+
+    _run(report, "P12", "bounds: no parameter ever leaves the constitution's bounds (threshold, quorum cap, grace, "
+         "sale length, rate cap, reserve), live or as an asset's, rental's or liquidation's snapshot, through every "
+         "function, initialize included", p12)

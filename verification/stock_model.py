@@ -1,4 +1,15 @@
-"""Z3 transition system of `contracts/CommonStock.sol`: assets, bond auctions, debt, rentals, sales.
+"""Z3 transition system of `contracts/CommonStock.sol` and the modules it delegates to
+(`contracts/stock/BondAuction.sol`, `RentalMarket.sol`, `Liquidation.sol`, sharing the storage of
+`StockLedger.sol`): assets, bond auctions, debt, rentals, sales, parameters.
+
+Parameters: the period is an immutable argument of the clone (`PERIOD`, symbolic); the grace
+period, sale length, rate cap and liquidation reserve are stored (`graceSeconds`, `saleSeconds`,
+`rateCapBps`, `liquidationReserveBps`), set by `initialize` (only the clone's factory, once:
+`initialized` is `Initializable`'s flag) and changed by `setParameters` (only `GOVERNANCE`, an
+immutable argument). What already exists keeps the terms it was made under: an asset its rate cap
+(`assetRateCap`, `Asset.rateCapBps`), a rental its grace (`rentalGrace`, `Rental.graceSeconds`), a
+liquidation the reserve it opened with (`saleReserve`, `Sale.reserveBps`); each (re)opening of a
+sale closes `saleSeconds` (in force then) later.
 
 State variables follow the Solidity names: the per-asset `Asset`, `Debt`, `Rental` and `Sale`
 records as arrays indexed by asset id (so proofs hold for any number of assets), the `Bid` records
@@ -61,15 +72,26 @@ STATES = ["None", "Auction", "Failed", "Rented", "RentalAuction", "Liquidation",
 S = {name: i for i, name in enumerate(STATES)}
 ENDED = {"Returned": 0, "Defaulted": 1, "TermEnded": 2}
 
-# Immutable parameters (symbolic: every proof holds for every commune).
+# The immutable period (symbolic: every proof holds for every commune) and the clone's factory
+# and governance (immutable arguments).
 PERIOD = z3.Int("periodSeconds")
-GRACE = z3.Int("graceSeconds")
-SALE = z3.Int("saleSeconds")
-RATE_CAP = z3.Int("rateCapBps")
-RESERVE_BPS = z3.Int("liquidationReserveBps")
+FACTORY = z3.BitVec("CommuneArgs.factory", 160)
+GOVERNANCE = z3.BitVec("CommuneArgs.governance", 160)
+# Arguments of `initialize` / `setParameters` (the `Params` struct).
+ARG_PERIOD = z3.Int("params.periodSeconds")
+GRACE = z3.Int("params.graceSeconds")
+SALE = z3.Int("params.saleSeconds")
+RATE_CAP = z3.Int("params.rateCapBps")
+RESERVE_BPS = z3.Int("params.liquidationReserveBps")
 MAX_DURATION = 100 * 365 * 24 * 60 * 60
-PARAMS = z3.And(PERIOD >= 1, PERIOD <= MAX_DURATION, GRACE >= 0, GRACE <= MAX_DURATION, SALE >= 1,
-                SALE <= MAX_DURATION, RATE_CAP >= 0, RATE_CAP <= 4_095, RESERVE_BPS >= 0, RESERVE_BPS <= BPS)
+MAX_RATE_CAP = 4_095
+PARAMS = z3.And(PERIOD >= 1, PERIOD <= MAX_DURATION)
+
+
+def params_in_bounds(grace: Any, sale: Any, rate_cap: Any, reserve_bps: Any) -> z3.BoolRef:
+    """`_setParameters`' bounds: grace and sale 1 s..100 years, rate cap <= 4,095, reserve <= 100%."""
+    return z3.And(grace >= 1, grace <= MAX_DURATION, sale >= 1, sale <= MAX_DURATION, rate_cap >= 0,
+                  rate_cap <= MAX_RATE_CAP, reserve_bps >= 0, reserve_bps <= BPS)
 
 # Calls out of the contract.
 IS_MEMBER = z3.Function("commune_isMember", Addr, Bool)
@@ -106,7 +128,8 @@ DONATION = z3.Int("tokens_sent_in")
 #: Every argument is a uint256 (the ABI guarantees it); block time is below 2**63 (the year 292
 #: billion), so `block.timestamp + saleSeconds` always fits the uint64 the contract casts it to.
 ARGUMENTS = z3.And(*[z3.And(x >= 0, x <= 2**256 - 1) for x in (ASSET, BID, AMOUNT, RATE, PERIODS, PRICE, RENT, CLOSES,
-                                                             DESCRIPTION_LENGTH, DONATION)],
+                                                             DESCRIPTION_LENGTH, DONATION,
+                                                             ARG_PERIOD, GRACE, SALE, RATE_CAP, RESERVE_BPS)],
                    NOW >= 0, NOW <= 2**63)
 ASSUMPTIONS = z3.And(PARAMS, ARGUMENTS)
 
@@ -122,6 +145,12 @@ class StockState(State):
     escrowHeld: z3.ArithRef = sorted_field(Int)
     creditsHeld: z3.ArithRef = sorted_field(Int)
     held: z3.ArithRef = sorted_field(Int)
+    # Parameters in force (`_params`) and `Initializable`'s flag
+    graceSeconds: z3.ArithRef = sorted_field(Int)
+    saleSeconds: z3.ArithRef = sorted_field(Int)
+    rateCapBps: z3.ArithRef = sorted_field(Int)
+    liquidationReserveBps: z3.ArithRef = sorted_field(Int)
+    initialized: z3.BoolRef = sorted_field(Bool)
     # Asset
     state: z3.ArrayRef = sorted_field(IntArr)
     requester: z3.ArrayRef = sorted_field(AddrArr)
@@ -129,6 +158,7 @@ class StockState(State):
     clearingRateBps: z3.ArrayRef = sorted_field(IntArr)
     vendor: z3.ArrayRef = sorted_field(AddrArr)
     periods: z3.ArrayRef = sorted_field(IntArr)
+    assetRateCap: z3.ArrayRef = sorted_field(IntArr)  # Asset.rateCapBps: the cap at the request
     price: z3.ArrayRef = sorted_field(IntArr)
     rentPerPeriod: z3.ArrayRef = sorted_field(IntArr)
     series: z3.ArrayRef = sorted_field(AddrArr)
@@ -149,12 +179,14 @@ class StockState(State):
     paidPeriods: z3.ArrayRef = sorted_field(IntArr)
     rentalRent: z3.ArrayRef = sorted_field(IntArr)
     defaulted: z3.ArrayRef = sorted_field(BoolArr)
+    rentalGrace: z3.ArrayRef = sorted_field(IntArr)  # Rental.graceSeconds: the grace at its start
     # Sale
     leader: z3.ArrayRef = sorted_field(AddrArr)
     closesAt: z3.ArrayRef = sorted_field(IntArr)
     salePeriods: z3.ArrayRef = sorted_field(IntArr)
     saleAmount: z3.ArrayRef = sorted_field(IntArr)
     reopenings: z3.ArrayRef = sorted_field(IntArr)
+    saleReserve: z3.ArrayRef = sorted_field(IntArr)  # Sale.reserveBps: the reserve the liquidation opened with
     titleHolder: z3.ArrayRef = sorted_field(AddrArr)
     # Bid
     bidder: z3.ArrayRef = sorted_field(AddrArr)
@@ -180,8 +212,20 @@ class StockState(State):
 
 
 def empty() -> StockState:
-    """The state right after the constructor: every counter, mapping and ghost zero."""
+    """A fresh clone: every counter, mapping, parameter and ghost zero, not initialised."""
     return StockState.zero()
+
+
+def initialize_prologue(s: StockState, grace: Any, sale: Any, rate_cap: Any, reserve_bps: Any) -> StockState:
+    """`initialize`'s effect (and `setParameters`' without the flag): the parameters stored."""
+    return s.replace(initialized=z3.BoolVal(True), graceSeconds=grace, saleSeconds=sale, rateCapBps=rate_cap,
+                     liquidationReserveBps=reserve_bps)
+
+
+def set_parameters_reverts(s: StockState) -> z3.BoolRef:
+    """`_setParameters`: StockParameterFixed unless the period is the commune's; StockInvalidParameter
+    out of bounds."""
+    return z3.Or(ARG_PERIOD != PERIOD, z3.Not(params_in_bounds(GRACE, SALE, RATE_CAP, RESERVE_BPS)))
 
 
 def interest(principal: z3.ArithRef, rate: z3.ArithRef) -> z3.ArithRef:
@@ -284,6 +328,7 @@ def start_paid_rental(c: Call, a: Any, renter: Any, rent: Any, periods: Any) -> 
     c.store("paidPeriods", a, con(1))
     c.store("rentalRent", a, rent)
     c.store("defaulted", a, z3.BoolVal(False))
+    c.store("rentalGrace", a, c.s.graceSeconds)  # the grace in force at its start
     c.sub("escrowHeld", rent)
     pay_rent(c, a, rent, from_escrow=True)
 
@@ -334,7 +379,7 @@ def end_rental(c: Call, a: Any, renter: Any) -> None:
     """`_endRental`: the renter's commitment ends; a rental auction opens."""
     c.commit(renter, -1)
     c.store("state", a, con(S["RentalAuction"]))
-    c.store("closesAt", a, NOW + SALE)
+    c.store("closesAt", a, NOW + c.s.saleSeconds)
 
 
 def outbid(c: Call, a: Any) -> None:
@@ -356,13 +401,14 @@ def outbid(c: Call, a: Any) -> None:
 
 def reclaimable_at(s: StockState, a: Any) -> Any:
     paid, periods, start = s.paidPeriods[a], s.rentalPeriods[a], s.rentalStart[a]
-    return ite(paid < periods, start + paid * PERIOD + GRACE, start + periods * PERIOD)
+    return ite(paid < periods, start + paid * PERIOD + s.rentalGrace[a], start + periods * PERIOD)
 
 
 def reserve(s: StockState, a: Any) -> Any:
-    """`liquidationReserve`: price * reserveBps * (STEPS - reopenings) / (10,000 * STEPS) rounded up."""
+    """`liquidationReserve`: price * reserveBps * (STEPS - reopenings) / (10,000 * STEPS) rounded up,
+    with the sale's own reserve (`Sale.reserveBps`)."""
     scale = BPS * LIQUIDATION_STEPS
-    return (s.price[a] * RESERVE_BPS * (LIQUIDATION_STEPS - s.reopenings[a]) + scale - 1) / scale
+    return (s.price[a] * s.saleReserve[a] * (LIQUIDATION_STEPS - s.reopenings[a]) + scale - 1) / scale
 
 
 def fill(s: StockState, b: Any) -> Any:
@@ -387,7 +433,8 @@ def _request(s, caller, value):
     a = s.assetCount + 1
     c.set(assetCount=a)
     for field, v in (("requester", caller), ("auctionClosesAt", CLOSES), ("state", con(S["Auction"])),
-                     ("vendor", VENDOR), ("periods", PERIODS), ("price", PRICE), ("rentPerPeriod", RENT)):
+                     ("vendor", VENDOR), ("periods", PERIODS), ("price", PRICE), ("rentPerPeriod", RENT),
+                     ("assetRateCap", s.rateCapBps)):
         c.store(field, a, v)
     c.commit(caller, +1)
     c.escrow_in(RENT)  # the first period, paid at settlement
@@ -403,7 +450,7 @@ def _bid(s, caller, value):
     _open_auction(c, ASSET)
     c.revert_if(NOW >= s.auctionClosesAt[ASSET])
     escrowed = s.escrowed[ASSET] + AMOUNT
-    c.revert_if(z3.Or(AMOUNT <= 0, escrowed > U128, RATE > RATE_CAP, RATE < 0))
+    c.revert_if(z3.Or(AMOUNT <= 0, escrowed > U128, RATE > s.assetRateCap[ASSET], RATE < 0))
     c.revert_if(z3.Or(TICK_BEFORE < 0, TICK_BEFORE > s.escrowed[ASSET]))  # inputs the book cannot return
     c.revert_if(ASSET > U64)  # SafeCast.toUint64(assetId)
     b = s.bidCount + 1
@@ -435,7 +482,7 @@ def _settle(s, caller, value):
     # What the rate book can answer: a rate within the cap, the amount bid below it (< price), and
     # a tick at that rate that holds the rest of the price.
     subscribed = s.escrowed[a] >= price
-    c.revert_if(z3.And(subscribed, z3.Or(BOOK_RATE < 0, BOOK_RATE > RATE_CAP, BOOK_BELOW < 0, BOOK_BELOW >= price,
+    c.revert_if(z3.And(subscribed, z3.Or(BOOK_RATE < 0, BOOK_RATE > s.assetRateCap[a], BOOK_BELOW < 0, BOOK_BELOW >= price,
                                          BOOK_TICK_TOTAL < price - BOOK_BELOW, BOOK_TICK_TOTAL > s.escrowed[a])))
     repays = REPAYS(price, BOOK_RATE, s.rentPerPeriod[a], s.periods[a])
     # runSettlement (a call to itself): the sale's effects and the first period paid from escrow.
@@ -546,7 +593,7 @@ def _bid_rent(s, caller, value):
 
 
 def _delete_sale(c: Call, a: Any) -> None:
-    for field in ("leader", "closesAt", "salePeriods", "saleAmount", "reopenings"):
+    for field in ("leader", "closesAt", "salePeriods", "saleAmount", "reopenings", "saleReserve"):
         c.store(field, a, ZERO_ADDR if field == "leader" else con(0))
 
 
@@ -559,7 +606,7 @@ def _clear_leader(c: Call, a: Any) -> None:
         c.store("salePeriods", a, con(0))
 
     c.sale_escrow(a, update)
-    c.store("closesAt", a, NOW + SALE)
+    c.store("closesAt", a, NOW + c.s.saleSeconds)
 
 
 def _settle_rental(s, caller, value):
@@ -569,7 +616,8 @@ def _settle_rental(s, caller, value):
     winner, rent, periods = s.leader[a], s.saleAmount[a], s.salePeriods[a]
     none = c.branch()
     none.store("state", a, con(S["Liquidation"]))
-    none.store("closesAt", a, NOW + SALE)
+    none.store("saleReserve", a, s.liquidationReserveBps)  # kept through every reopening
+    none.store("closesAt", a, NOW + s.saleSeconds)
     won = c.branch()
     # `_startWinningRental` checks the bid again against the debt as it stands now.
     owed_now, owed_now_reverts = owed_at(s, a, NOW)
@@ -609,7 +657,7 @@ def _settle_liquidation(s, caller, value):
     buyer, proceeds = s.leader[a], s.saleAmount[a]
     none = c.branch()
     none.store("reopenings", a, ite(s.reopenings[a] < LIQUIDATION_STEPS, s.reopenings[a] + 1, s.reopenings[a]))
-    none.store("closesAt", a, NOW + SALE)
+    none.store("closesAt", a, NOW + s.saleSeconds)
     sold = c.branch()
     sold.sale_escrow(a, lambda: _delete_sale(sold, a))
     sold.store("state", a, con(S["Liquidated"]))
@@ -628,6 +676,20 @@ def _settle_liquidation(s, caller, value):
     bought = c.branch()
     bought.choose(z3.Not(sold.fails()), sold, refused)
     c.choose(buyer != ZERO_ADDR, bought, none)
+    return c.done()
+
+
+def _initialize(s, caller, value):
+    c = Call(s, caller, value)
+    c.revert_if(z3.Or(s.initialized, caller != FACTORY, set_parameters_reverts(s)))
+    c.s = initialize_prologue(c.s, GRACE, SALE, RATE_CAP, RESERVE_BPS)
+    return c.done()
+
+
+def _set_parameters(s, caller, value):
+    c = Call(s, caller, value)
+    c.revert_if(z3.Or(caller != GOVERNANCE, set_parameters_reverts(s)))
+    c.set(graceSeconds=GRACE, saleSeconds=SALE, rateCapBps=RATE_CAP, liquidationReserveBps=RESERVE_BPS)
     return c.done()
 
 
@@ -695,7 +757,12 @@ def _transition(name: str, params: dict[str, Any], fn: Any) -> Transition:
                       lambda s, caller, value: run(s, caller, value)[1])
 
 
+PARAM_ARGS = {"params.periodSeconds": ARG_PERIOD, "params.graceSeconds": GRACE, "params.saleSeconds": SALE,
+              "params.rateCapBps": RATE_CAP, "params.liquidationReserveBps": RESERVE_BPS}
+
 TRANSITIONS: list[Transition] = [
+    _transition("initialize", PARAM_ARGS, _initialize),
+    _transition("setParameters", PARAM_ARGS, _set_parameters),
     _transition("requestAsset", {"len(description)": DESCRIPTION_LENGTH, "price": PRICE, "vendor": VENDOR,
                                  "rentPerPeriod": RENT, "periods": PERIODS, "auctionClosesAt": CLOSES}, _request),
     _transition("bid", {"assetId": ASSET, "amount": AMOUNT, "rateBps": RATE}, _bid),
@@ -718,3 +785,19 @@ TRANSITIONS: list[Transition] = [
 ]
 
 step = terms_step
+
+#: The modules `CommonStock` forwards to by DELEGATECALL (on its own storage): each function is the
+#: CommonStock transition it implements; the self-call effects (reached only through
+#: `runSettlement`, only by the stock itself) are the settlements' `ok` branches above.
+SELF_CALL_EFFECTS = {"clearAuction": "settle", "startWinningRental": "settleRental", "sell": "settleLiquidation"}
+MODULES: dict[str, dict[str, str]] = {
+    "BondAuction": {"bid": "bid", "settle": "settle", "clearAuction": "settle"},
+    "RentalMarket": {"payRent": "payRent", "returnAsset": "returnAsset", "reclaim": "reclaim", "bidRent": "bidRent",
+                     "settleRental": "settleRental", "startWinningRental": "settleRental"},
+    "Liquidation": {"bidLiquidation": "bidLiquidation", "settleLiquidation": "settleLiquidation",
+                    "sell": "settleLiquidation"},
+}
+
+#: The live parameters (what `setParameters` changes) and the per-record snapshots of them.
+LIVE_PARAMETERS = ("graceSeconds", "saleSeconds", "rateCapBps", "liquidationReserveBps")
+SNAPSHOTS = ("assetRateCap", "rentalGrace", "saleReserve")

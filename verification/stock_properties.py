@@ -100,6 +100,24 @@ STOCK_INVARIANT: list[Clause] = [
            "a liquidation's reserve steps down at most LIQUIDATION_STEPS times, to zero"),
 ]
 
+#: P12: no parameter ever leaves its bounds, live or as a record's snapshot (part of the invariant
+#: every stock proof assumes; proved with it).
+PARAMETER_CLAUSES: list[Clause] = [
+    Clause("parametersInBounds", None,
+           lambda s, _: z3.And(s.initialized, sm.params_in_bounds(s.graceSeconds, s.saleSeconds, s.rateCapBps,
+                                                                  s.liquidationReserveBps)),
+           "the stock is initialised and its grace, sale length, rate cap and reserve are within the constitution"),
+    Clause("snapshotsInBounds", Int,
+           lambda s, a: z3.And(s.assetRateCap[a] >= 0, s.assetRateCap[a] <= sm.MAX_RATE_CAP,
+                               s.rentalGrace[a] >= 0, s.rentalGrace[a] <= sm.MAX_DURATION,
+                               z3.Implies(s.state[a] == S["Rented"], s.rentalGrace[a] >= 1),
+                               s.saleReserve[a] >= 0, s.saleReserve[a] <= sm.BPS,
+                               z3.Implies(s.state[a] != S["Liquidation"], s.saleReserve[a] == 0)),
+           "every asset's rate cap, every rental's grace (at least 1 s while rented) and every liquidation's "
+           "reserve (zero outside a liquidation) are within the constitution"),
+]
+STOCK_INVARIANT += PARAMETER_CLAUSES
+
 EDGES = {
     ("None", "Auction"), ("Auction", "Failed"), ("Auction", "Rented"), ("Rented", "RentalAuction"),
     ("RentalAuction", "Rented"), ("RentalAuction", "Liquidation"), ("Liquidation", "Liquidated"),
@@ -133,7 +151,10 @@ def describe(model: z3.ModelRef, s: Any, s2: Any, w: Any) -> str:
 
 
 def initial() -> tuple[Any, z3.BoolRef]:
-    return sm.empty(), z3.BoolVal(True)
+    """The clone as the factory leaves it: created empty and initialised in the same transaction
+    (`CommuneFactory.create`; `initialize` reverts unless its parameters are within bounds)."""
+    g, sl, r, res = (z3.Int(f"initial_{n}") for n in sm.LIVE_PARAMETERS)
+    return sm.initialize_prologue(sm.empty(), g, sl, r, res), sm.params_in_bounds(g, sl, r, res)
 
 
 COMMON = dict(fresh=sm.StockState.fresh, step=sm.step, assumptions=sm.ASSUMPTIONS, describe=describe,
