@@ -217,6 +217,10 @@ NOT_DEPLOYED = ("mocks", "probes", "CommuneFactory.sol", "factory", "ICommuneFac
 MEMBERSHIP_ONLY = {"conformance", "abi_nonpayable"}
 
 
+#: Source files whose code has no contract of its own: it is compiled into the contracts inheriting it.
+BASE_CONTRACTS = ("stock/StockLedger.sol",)
+
+
 def mutated_sources(m: Mutant, root: Path) -> Path:
     """A copy of contracts/ with the mutant's edit; the edit must match exactly once.
 
@@ -248,8 +252,10 @@ def compile_mutant(m: Mutant) -> Any:
     original = load_artifacts()
     with tempfile.TemporaryDirectory() as tmp:
         contracts = mutated_sources(m, Path(tmp))
-        # A library's internal functions are compiled into the contracts that use them: build them all.
-        only = None if m.file.startswith("libraries/") else f"contracts/{m.file}"
+        # A library's internal functions, and an abstract base contract's code (StockLedger: the
+        # common stock's storage and shared rules), are compiled into the contracts that use them:
+        # build them all.
+        only = None if m.file.startswith("libraries/") or m.file in BASE_CONTRACTS else f"contracts/{m.file}"
         mutated = load_artifacts(contracts, BUILD_DIR / "mutants", optimize=False, only=only)
     return CompileResult({**original.artifacts, **mutated.artifacts}, mutated.key, mutated.cached, mutated.compiler,
                          mutated.warnings)
