@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import last_json, ok, sandbox, vc
 from eth_utils import to_checksum_address
+from web3.utils.address import get_create_address
 
 from vcengine import networks
 from vcengine.chains import free_port
@@ -162,6 +163,51 @@ def test_an_interrupted_deployment_resumes_without_paying_for_the_factory_again(
         again = ok("deploy", *FOUNDERS, "--force", "--yes")
         assert again["factory"] == done["factory"] and again["factory_reused"] is True
         assert chain_view(deployer)[1] == nonce + 2  # the token and create
+
+
+def test_a_factory_wired_to_code_that_is_not_this_builds_is_not_reused(tmp_path: Path, monkeypatch):
+    """The code comparison sets immutables aside: a factory whose own code is unchanged still clones
+    the implementations it was made with, and they still run the modules they were made with. After
+    a change to one module (here: the recorded BondAuction stops matching this build, as an edit of
+    its source makes it), the module, the CommonStock implementation that runs it and the factory
+    that clones that are deployed again; the pieces that name nothing stale are reused."""
+    import vcengine.deployments as deployments
+
+    with sandbox(tmp_path):
+        first = ok("deploy", *FOUNDERS)
+        old = json.loads((tmp_path / "deployments" / "tester.json").read_text())["factory"]["implementations"]
+        stale = old["BondAuction"]
+        real = deployments.piece_is_current
+        monkeypatch.setattr(deployments, "piece_is_current",
+                            lambda chain, label, address, artifacts: address != stale and real(chain, label, address,
+                                                                                                  artifacts))
+        plan = ok("deploy", *FOUNDERS, "--force", "--dry-run")
+        assert [s["label"] for s in plan["steps"]] == ["BondAuction", "CommonStock", "CommuneFactory",
+                                                       "TestStablecoin", "CommuneFactory.create"]
+        predicted = {s["label"]: s["address"] for s in plan["steps"]}
+        deployer = networks.tester_chain().accounts[0].address
+        nonce = chain_view(deployer)[1]
+        assert predicted["BondAuction"] == to_checksum_address(get_create_address(deployer, nonce))
+
+        done = ok("deploy", *FOUNDERS, "--force", "--yes")
+        assert done["factory_reused"] is False and done["factory"] == predicted["CommuneFactory"] != first["factory"]
+        assert set(done["gas"]) == {"create", "BondAuction", "CommonStock", "CommuneFactory"}
+        assert chain_view(deployer)[1] == nonce + 5
+        # what the chain says the new commune runs: the new module and stock implementation, the rest reused
+        w3 = networks.tester_chain().w3
+        code = bytes(w3.eth.get_code(done["contracts"]["CommonStock"]))
+        assert code[:10].hex() == "363d3d373d3d3d363d73" and to_checksum_address(code[10:30]) == predicted["CommonStock"]
+        stock_abi = [{"type": "function", "name": n, "inputs": [], "stateMutability": "view",
+                      "outputs": [{"name": "", "type": "address"}]} for n in ("BOND_AUCTION", "RENTAL_MARKET", "LIQUIDATION")]
+        stock = w3.eth.contract(address=predicted["CommonStock"], abi=stock_abi)
+        assert (stock.functions.BOND_AUCTION().call(), stock.functions.RENTAL_MARKET().call(),
+                stock.functions.LIQUIDATION().call()) == (predicted["BondAuction"], old["RentalMarket"],
+                                                          old["Liquidation"])
+        record = json.loads((tmp_path / "deployments" / "tester.json").read_text())
+        assert record["factory"]["implementations"] == {**old, "BondAuction": predicted["BondAuction"],
+                                                        "CommonStock": predicted["CommonStock"]}
+        assert record["contracts"]["Commune"]["clone_of"] == old["Commune"]  # reused
+        assert record["contracts"]["CommonStock"]["clone_of"] == predicted["CommonStock"]
 
 
 # -------------------------------------------------------------- the embedded chain's records

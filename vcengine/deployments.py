@@ -29,7 +29,8 @@ from vcengine.chains import Chain
 from vcengine.client import InputError, require_address
 from vcengine.commune import ZERO_ADDRESS, CommuneClient
 from vcengine.compiler import CompileResult
-from vcengine.deploy import FACTORY_PIECES, PROXY_HEAD, PROXY_TAIL, CommuneParams, Deployment, piece_is_current
+from vcengine.deploy import (FACTORY_PIECES, PROXY_HEAD, PROXY_TAIL, CommuneFactoryClient, CommuneParams, Deployment,
+                             piece_is_current)
 from vcengine.stock import CommonStockClient
 from vcengine.token import ERC20Client
 from vcengine.treasury import TreasuryClient
@@ -114,6 +115,9 @@ def backup_record(network: str) -> Path | None:
     return backup
 
 
+#: The common stock's modules, each named by an immutable of the CommonStock implementation.
+MODULE_GETTERS = {"BondAuction": "BOND_AUCTION", "RentalMarket": "RENTAL_MARKET", "Liquidation": "LIQUIDATION"}
+
 #: The contracts every deployment record must name.
 REQUIRED = ("Commune", "Treasury", "CommonStock", "SettlementToken", "BondSeriesImplementation")
 
@@ -129,13 +133,10 @@ def clone_implementation(chain: Chain, address: str) -> str | None:
 def factory_implementations(chain: Chain, factory: str, artifacts: CompileResult) -> dict[str, str]:
     """The code the factory at ``factory`` clones, by contract name: its implementations and the
     common stock implementation's modules."""
-    from vcengine.deploy import CommuneFactoryClient
-
     made = CommuneFactoryClient(chain, factory, artifacts).implementations()
     made.pop("BondSeries")
     stock = CommonStockClient(chain, made["CommonStock"], artifacts)
-    modules = {name: stock.call(getter) for name, getter in
-               (("BondAuction", "BOND_AUCTION"), ("RentalMarket", "RENTAL_MARKET"), ("Liquidation", "LIQUIDATION"))}
+    modules = {name: stock.call(getter) for name, getter in MODULE_GETTERS.items()}
     return {**modules, **made}
 
 
@@ -207,8 +208,9 @@ def record_factory_piece(network: str, chain: Chain, label: str, address: str, g
 def recorded_pieces(network: str, chain: Chain, artifacts: CompileResult,
                     previous: dict[str, Any] | None = None) -> dict[str, str]:
     """Factory pieces recorded for ``network`` (the factory file, else the factory of the record
-    ``previous``) that were made on this chain and hold the code these artifacts build; a complete
-    factory has ``CommuneFactory`` among them."""
+    ``previous``) that were made on this chain, hold the code these artifacts build and name only
+    such pieces (:func:`_wired`); a complete factory has ``CommuneFactory`` among them. A record
+    written before the clones (its factory lists ``deployers``) has none to reuse."""
     found: dict[str, str] = {}
     if previous and previous.get("chain_id") == chain.chain_id and isinstance(previous.get("factory"), dict):
         factory = previous["factory"]
@@ -230,7 +232,43 @@ def recorded_pieces(network: str, chain: Chain, artifacts: CompileResult,
             continue
         if label in FACTORY_PIECES and piece_is_current(chain, label, address, artifacts):
             current[label] = address
-    return current
+    return _wired(chain, current, artifacts)
+
+
+def _wired(chain: Chain, pieces: dict[str, str], artifacts: CompileResult) -> dict[str, str]:
+    """``pieces`` less those whose immutables name code that is not this build's. The code
+    comparison sets immutables aside, so a factory whose own code is unchanged still clones the
+    implementations it was made with, and a CommonStock implementation still runs its modules: a
+    factory is reused only with the pieces it names (as the chain has them), when every one is this
+    build's; a stock implementation only with its own modules, likewise. Else it is dropped, to be
+    deployed again with the others."""
+    pieces = dict(pieces)
+
+    def named_by(label: str) -> dict[str, str] | None:
+        try:
+            if label == "CommuneFactory":
+                named = {**factory_implementations(chain, pieces[label], artifacts),
+                         "BondSeries": CommuneFactoryClient(chain, pieces[label], artifacts).series_implementation()}
+            else:
+                stock = CommonStockClient(chain, pieces[label], artifacts)
+                named = {name: stock.call(getter) for name, getter in MODULE_GETTERS.items()}
+        except Exception:  # noqa: BLE001 - it does not answer as the piece does: nothing to reuse
+            return None
+        named = {name: to_checksum_address(at) for name, at in named.items()}
+        return named if all(piece_is_current(chain, name, at, artifacts) for name, at in named.items()) else None
+
+    if "CommuneFactory" in pieces:
+        named = named_by("CommuneFactory")
+        if named is not None:
+            return {**named, "CommuneFactory": pieces["CommuneFactory"]}
+        del pieces["CommuneFactory"]
+    if "CommonStock" in pieces:
+        named = named_by("CommonStock")
+        if named is None:
+            del pieces["CommonStock"]
+        else:
+            pieces.update(named)
+    return {label: pieces[label] for label in FACTORY_PIECES if label in pieces}
 
 
 def _read_factory_file(path: Path) -> dict[str, Any]:
