@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import ok, sandbox, vc
+from eth_utils import to_checksum_address
 
 from vcengine import networks
 from vcengine.chains import LazyMnemonicAccounts, local_accounts
@@ -67,6 +68,17 @@ def test_scripts_deploy_run_a_members_month_and_the_keeper(tmp_path: Path, capsy
         record = json.loads((tmp_path / "deployments" / "tester.json").read_text())
         commune = record["contracts"]["Commune"]["address"]
         assert f"commune {commune} created" in capsys.readouterr().out
+        # the record names the code every commune clones, and each clone its implementation, as the chain has them
+        factory = networks.tester_chain().w3.eth.contract(address=record["factory"]["address"], abi=[
+            {"type": "function", "name": n, "inputs": [], "stateMutability": "view",
+             "outputs": [{"name": "", "type": "address"}]}
+            for n in ("communeImplementation", "treasuryImplementation", "stockImplementation")])
+        implementations = record["factory"]["implementations"]
+        assert list(implementations) == ["BondAuction", "RentalMarket", "Liquidation", "CommonStock", "Commune",
+                                         "Treasury"]
+        for name, getter in (("Commune", "communeImplementation"), ("Treasury", "treasuryImplementation"),
+                             ("CommonStock", "stockImplementation")):
+            assert record["contracts"][name]["clone_of"] == implementations[name] == getattr(factory.functions, getter)().call()
         # the CLI finds the script's commune, and the member's month and the keeper run on it
         ok("faucet", "2000", "--account", "1")
         ok("assets", "request", "ipfs://drill", "--price", "1000", "--vendor", "5", "--rent", "200", "--periods", "6",
@@ -116,14 +128,38 @@ def test_factory_creates_wired_communes_and_refuses_a_token_without_code(tmp_pat
         assert factory.predict() == tuple(get_create_address(made.factory, nonce + k) for k in range(3))
         # Each contract of the commune is an EIP-1167 clone of the implementation the factory names,
         # initialised once: a second initialisation, by anyone, reverts.
-        for client, getter in ((d.commune, "communeImplementation"), (d.treasury, "treasuryImplementation"),
-                               (d.stock, "stockImplementation")):
+        for client, getter, name in ((d.commune, "communeImplementation", "Commune"),
+                                     (d.treasury, "treasuryImplementation", "Treasury"),
+                                     (d.stock, "stockImplementation", "CommonStock")):
             code = bytes(chain.w3.eth.get_code(client.address))
             assert code[:10].hex() == "363d3d373d3d3d363d73" and code[30:45].hex() == "5af43d82803e903d91602b57fd5bf3"
-            assert "0x" + code[10:30].hex() == factory.call(getter).lower() and len(code) == 45 + 154
+            assert "0x" + code[10:30].hex() == factory.call(getter).lower() == made.implementations[name].lower()
+            assert len(code) == 45 + 154
+            # the immutable arguments, by CommuneArgs' table: seven addresses, uint64, uint32, uint8, bool
+            args = code[45:]
+            words = [to_checksum_address(args[i:i + 20]) for i in range(0, 140, 20)]
+            assert words == [made.factory, *predicted, token.address, made.series_implementation, "0x" + "00" * 20]
+            created_at = chain.w3.eth.get_block(tx.block_number)["timestamp"]
+            assert int.from_bytes(args[140:148], "big") == created_at
+            assert int.from_bytes(args[148:152], "big") == 30 * 24 * 3600  # CommuneParams' default period
+            assert (args[152], args[153]) == (token.decimals(), 0) == (6, 0)
         with pytest.raises(ContractReverted) as again:
             d.commune.transact("initialize", "n", "s", [b.address], 1, 1, sender=a)
         assert again.value.name == "InvalidInitialization"
+        with pytest.raises(ContractReverted) as again:
+            d.stock.transact("initialize", (30 * 24 * 3600, 1, 1, 0, 0), sender=a)
+        assert again.value.name == "InvalidInitialization"
+        # The implementations themselves can never be initialised (their constructors disable it),
+        # and the treasury has no initialiser at all (nothing to set: its wiring is its arguments).
+        implementation = ContractClient_for(chain, "Commune", made.implementations["Commune"])
+        with pytest.raises(ContractReverted) as never:
+            implementation.transact("initialize", "n", "s", [b.address], 1, 1, sender=a)
+        assert never.value.name == "InvalidInitialization"
+        implementation = ContractClient_for(chain, "CommonStock", made.implementations["CommonStock"])
+        with pytest.raises(ContractReverted) as never:
+            implementation.transact("initialize", (30 * 24 * 3600, 1, 1, 0, 0), sender=a)
+        assert never.value.name == "InvalidInitialization"
+        assert "initialize" not in {i.get("name") for i in d.treasury.artifact.abi}
 
 
 def ContractClient_for(chain, name: str, address: str):  # noqa: N802 - a client class made on the fly
