@@ -234,6 +234,29 @@ def test_code_that_is_not_this_build_is_refused_and_nothing_is_written(exported)
         record_file.write_text(original)
 
 
+def test_a_piece_whose_immutables_name_other_pieces_than_the_record_is_refused(exported):
+    """The code comparison sets the immutables' bytes aside; they are then read back: a record naming
+    another BondAuction (the same code at another address) than the one the stock implementation
+    runs would give explorers the wrong constructor arguments, so it is refused, naming the stock
+    implementation and not the module."""
+    from vcengine.deploy import _client_class
+
+    record_file = exported.tmp / "deployments" / "tester.json"
+    original = record_file.read_text()
+    record = json.loads(original)
+    other = _client_class("BondAuction").deploy(exported.chain, exported.chain.accounts[0]).address
+    assert other != record["factory"]["implementations"]["BondAuction"]
+    record["factory"]["implementations"]["BondAuction"] = other
+    record_file.write_text(json.dumps(record))
+    try:
+        result = vc("abi", "export", "--out", "rewired", "--network", "tester")
+        refused = re.search(r"\(([^)]*)\) is not this build's", result.stderr)
+        assert result.exit_code == 2 and refused and refused.group(1).split(", ") == ["CommonStockImplementation"]
+        assert not (exported.tmp / "rewired").exists()
+    finally:
+        record_file.write_text(original)
+
+
 def test_the_human_output_names_each_deployed_contract_and_its_code_check(exported):
     result = vc("abi", "export", "--out", "shown", "--network", "tester")
     assert result.exit_code == 0, result.output

@@ -299,10 +299,13 @@ def _deployed(network_name: str, result: CompileResult, check: bool) -> dict[str
                           "constructor": None}
             continue
         art = result[name]
+        values = _piece_args(name, implementations, address, chain, result)
         matches = _code_matches(chain, at, art) if chain is not None else None
+        if matches and values:
+            # the immutables' bytes were set aside: they must name the pieces the record names
+            matches = _named_on_chain(name, at, chain, result) == {k: to_checksum_address(v) for k, v in values.items()}
         out[label] = {"contract": name, "kind": "contract", "address": at, "code_matches": matches,
-                      "notes": notes_of.get(label, direct),
-                      "constructor": _constructor(art, _piece_args(name, implementations, address, chain, result))}
+                      "notes": notes_of.get(label, direct), "constructor": _constructor(art, values)}
     mismatched = [label for label, entry in out.items() if entry["code_matches"] is False]
     if mismatched:
         raise InputError(f"the code deployed on {network_name!r} at {', '.join(out[m]['address'] for m in mismatched)} "
@@ -330,12 +333,22 @@ def _piece_args(name: str, implementations: dict[str, str], address: dict[str, s
         return values
     if chain is None:
         return {}
+    return _named_on_chain(name, address.get(f"{name}Implementation") or address[name], chain, result) or {}
+
+
+def _named_on_chain(name: str, at: str, chain: Any, result: CompileResult) -> dict[str, str] | None:
+    """The constructor arguments of piece ``name`` at ``at`` as its immutables hold them (None if it
+    does not answer as that piece does)."""
     getters = {"CommonStock": ("BOND_AUCTION", "RENTAL_MARKET", "LIQUIDATION"),
                "CommuneFactory": ("communeImplementation", "treasuryImplementation", "stockImplementation",
                                   "seriesImplementation")}[name]
-    at = address.get(f"{name}Implementation") or address[name]
+    ctor = next(item for item in result[name].abi if item.get("type") == "constructor")
     contract = chain.w3.eth.contract(address=at, abi=result[name].abi)
-    return {i["name"]: getattr(contract.functions, g)().call() for i, g in zip(ctor["inputs"], getters)}
+    try:
+        return {i["name"]: to_checksum_address(getattr(contract.functions, g)().call())
+                for i, g in zip(ctor["inputs"], getters)}
+    except Exception:  # noqa: BLE001 - a revert or no answer: not the piece
+        return None
 
 
 def _clone_target(chain: Any, address: str) -> str | None:
