@@ -339,7 +339,9 @@ def _piece_args(name: str, implementations: dict[str, str], address: dict[str, s
 def _named_on_chain(name: str, at: str, chain: Any, result: CompileResult) -> dict[str, str] | None:
     """The constructor arguments of piece ``name`` at ``at`` as its immutables hold them (None if it
     does not answer as that piece does)."""
-    getters = {"CommonStock": ("BOND_AUCTION", "RENTAL_MARKET", "LIQUIDATION"),
+    from vcengine.deployments import MODULE_GETTERS
+
+    getters = {"CommonStock": tuple(MODULE_GETTERS.values()),
                "CommuneFactory": ("communeImplementation", "treasuryImplementation", "stockImplementation",
                                   "seriesImplementation")}[name]
     ctor = next(item for item in result[name].abi if item.get("type") == "constructor")
