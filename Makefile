@@ -31,9 +31,10 @@ bench: setup
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
-$(PY_STAMP): pyproject.toml constraints.txt
+$(PY_STAMP): pyproject.toml constraints.txt verification/bytecode/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r verification/bytecode/requirements.txt
 	touch $@
 
 $(NPM_STAMP): package.json package-lock.json

@@ -43,6 +43,8 @@ MEMBERSHIP: list[Clause] = [
            lambda s, _: z3.And(s.memberCount == s.supply, s.supply >= 0, s.lastShareId >= s.supply),
            "shares outstanding (mints minus burns) equal the member count"),
     Clause("noEther", None, lambda s, _: s.ether == 0, "the contract holds no ETH (no payable entry point)"),
+    Clause("memberCounted", Addr, lambda s, a: z3.Implies(s.shareOf[a] != 0, s.memberCount >= 1),
+           "while anyone is a member the member count is at least one"),
     Clause("labourNonNegative", Addr, lambda s, a: s.countedLabour[a] >= 0, "counted labour is never negative"),
     Clause("claimsNonNegative", Int, lambda s, i: s.claimUnits[i] >= 0, "claimed units are never negative"),
 ]

@@ -1,0 +1,70 @@
+"""Translation validation (verification/bytecode): the membership clone's bytecode against its model.
+
+A fixed, fast subset runs here; the whole of `Commune` takes a few minutes (verification/README.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+pytest.importorskip("halmos")
+
+from vcengine.compiler import load_artifacts  # noqa: E402
+from vcengine.paths import PROJECT_ROOT  # noqa: E402
+from verification import commune_model as cm  # noqa: E402
+from verification.bytecode import commune_spec  # noqa: E402
+from verification.bytecode.common import selector  # noqa: E402
+from verification.bytecode.validate import validate_function  # noqa: E402
+
+
+def _spec(wired: bool = True):
+    return commune_spec.spec(load_artifacts()["Commune"], PROJECT_ROOT, wired=wired)
+
+
+def _validate(spec, fn):
+    return validate_function(spec, fn, selector(fn.signature).to_bytes(4, "big"))
+
+
+@pytest.mark.parametrize("signature", ["setParameters(uint256,uint256)", "leave()", "approve(address,uint256)",
+                                       "<receive or fallback>"])
+def test_commune_functions_agree_with_their_model_on_the_bytecode(signature):
+    spec, fns = _spec()
+    [fn] = [f for f in fns if f.signature == signature]
+    out = _validate(spec, fn)
+    assert out.validated, "\n".join(f.describe() for f in out.failures)
+    assert out.paths >= 2  # at least one path that reverts and one that does not (or two ways to revert)
+
+
+def test_a_model_that_forgets_a_field_is_refuted_by_the_bytecode_with_a_witness():
+    """A model of setParameters that leaves the quorum cap as it was disagrees with the code: the
+    validator names the field, both values and a concrete caller and calldata."""
+    spec, fns = _spec()
+    [fn] = [f for f in fns if f.signature == "setParameters(uint256,uint256)"]
+    forgetful = dataclasses.replace(fn.transition, post=lambda s, caller, value: s.replace(labourThreshold=cm.THRESHOLD))
+    out = _validate(spec, dataclasses.replace(fn, transition=forgetful))
+    assert not out.validated
+    failure = out.failures[0]
+    assert failure.kind == "field" and "quorumCap" in failure.detail
+    assert failure.model_value != failure.code_value
+    w = failure.witness
+    assert w.calldata.startswith("0x884870c7")  # setParameters' selector, then the two arguments
+    assert int(w.calldata[10 + 64:10 + 128], 16) == int(failure.code_value)  # the cap the bytecode stored
+
+
+def test_a_model_with_the_wrong_revert_condition_is_refuted():
+    """A leave() model that lets the last member leave: the bytecode reverts where the model succeeds."""
+    spec, fns = _spec()
+    [fn] = [f for f in fns if f.signature == "leave()"]
+    wrong = dataclasses.replace(fn.transition, reverts=lambda s, caller, value: z3_or(
+        value != 0, s.shareOf[caller] == 0, cm.COMMITTED(caller), cm.HOOK_REFUSES))
+    out = _validate(spec, dataclasses.replace(fn, transition=wrong))
+    assert not out.validated
+    assert any(f.kind == "revert" for f in out.failures)
+
+
+def z3_or(*xs):
+    import z3
+
+    return z3.Or(*xs)
