@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+import z3
 
 pytest.importorskip("halmos")
 
@@ -57,14 +58,8 @@ def test_a_model_with_the_wrong_revert_condition_is_refuted():
     """A leave() model that lets the last member leave: the bytecode reverts where the model succeeds."""
     spec, fns = _spec()
     [fn] = [f for f in fns if f.signature == "leave()"]
-    wrong = dataclasses.replace(fn.transition, reverts=lambda s, caller, value: z3_or(
+    wrong = dataclasses.replace(fn.transition, reverts=lambda s, caller, value: z3.Or(
         value != 0, s.shareOf[caller] == 0, cm.COMMITTED(caller), cm.HOOK_REFUSES))
     out = _validate(spec, dataclasses.replace(fn, transition=wrong))
     assert not out.validated
     assert any(f.kind == "revert" for f in out.failures)
-
-
-def z3_or(*xs):
-    import z3
-
-    return z3.Or(*xs)

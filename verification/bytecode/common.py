@@ -10,6 +10,7 @@ from eth_hash.auto import keccak
 
 from halmos.bytevec import ByteVec
 
+from vcengine.deploy import clone_code as proxy_code
 from verification.bytecode.sevm import OracleCall
 
 #: Concrete addresses of the scene (distinct, none a precompile); the caller and every argument stay symbolic.
@@ -21,8 +22,6 @@ STOCK = 0x5700000000000000000000000000000000000075
 TOKEN = 0x70000000000000000000000000000000000000E0
 SERIES_IMPL = 0x5E000000000000000000000000000000000000E5
 
-PROXY_HEAD = bytes.fromhex("363d3d373d3d3d363d73")
-PROXY_TAIL = bytes.fromhex("5af43d82803e903d91602b57fd5bf3")
 
 
 def selector(signature: str) -> int:
@@ -36,7 +35,7 @@ def a160(x: int) -> z3.BitVecRef:
 def clone_code(implementation: int, parts: list[Any]) -> ByteVec:
     """EIP-1167 proxy to ``implementation`` with the `CommuneArgs` blob built from ``parts`` (each a
     bit-vector: symbolic where the model keeps the argument symbolic)."""
-    code = ByteVec(PROXY_HEAD + implementation.to_bytes(20, "big") + PROXY_TAIL)
+    code = ByteVec(proxy_code(f"{implementation:040x}"))
     blob = parts[0]
     for p in parts[1:]:
         blob = z3.Concat(blob, p)

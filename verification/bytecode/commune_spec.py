@@ -132,9 +132,6 @@ def spec(artifact, root, *, wired: bool) -> tuple[ContractSpec, list[Function]]:
     def evidence_write(idx, env):
         return z3.Extract(511, 256, idx) == z3.Int2BV(env.pre.claimCount + 1, 256)
 
-    def name_written(idx, env):
-        return z3.BoolVal(True)
-
     founders2 = (z3.BitVec("founder", 160), z3.BitVec("founder2", 160))
 
     def two_founders(s: State, env: Env):
@@ -171,7 +168,7 @@ def spec(artifact, root, *, wired: bool) -> tuple[ContractSpec, list[Function]]:
         Function("join()", T["join"]),
         Function("leave()", T["leave"]),
         Function("sweep()", T["sweep"]),
-        Function("transferFrom(address,address,uint256)", T["transferFrom(address,address,uint256)".split("(")[0]],
+        Function("transferFrom(address,address,uint256)", T["transferFrom"],
                  (Arg("address", cm.FROM), Arg("address", cm.TO), Arg("uint256", cm.TOKEN))),
         Function("safeTransferFrom(address,address,uint256)", T["safeTransferFrom(address,address,uint256)"],
                  (Arg("address", cm.FROM), Arg("address", cm.TO), Arg("uint256", cm.TOKEN))),

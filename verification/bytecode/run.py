@@ -46,7 +46,7 @@ SPECS: list[tuple[str, str, str, tuple[dict, ...]]] = [
 ]
 
 
-def _sources_digest(module: str) -> str:
+def _sources_digest() -> str:
     h = hashlib.sha256()
     for p in sorted(HERE.glob("*.py")) + sorted(VERIFICATION.glob("*_model.py")) + [VERIFICATION / "terms.py",
                                                                                     VERIFICATION / "properties.py"]:
@@ -62,7 +62,7 @@ def cache_key(artifact: Any, module: str) -> str:
     h = hashlib.sha256()
     h.update(artifact.deployed_bytecode.encode())
     h.update(json.dumps(artifact.storage_layout, sort_keys=True).encode())
-    h.update(_sources_digest(module).encode())
+    h.update(_sources_digest().encode())
     h.update(f"halmos {getattr(halmos, '__version__', '?')} z3 {z3.get_version_string()}".encode())
     return h.hexdigest()[:24]
 

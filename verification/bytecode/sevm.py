@@ -69,9 +69,10 @@ class OracleCall:
 
     def arg(self, i: int) -> z3.BitVecRef:
         """The i-th 32-byte argument word after the selector."""
-        return z3.simplify(self.data.slice(4 + 32 * i, 36 + 32 * i).unwrap()) if isinstance(
-            self.data.slice(4 + 32 * i, 36 + 32 * i).unwrap(), z3.ExprRef) else z3.BitVecVal(
-            int.from_bytes(self.data.slice(4 + 32 * i, 36 + 32 * i).unwrap(), "big"), 256)
+        word = self.data.slice(4 + 32 * i, 36 + 32 * i).unwrap()
+        if isinstance(word, z3.ExprRef):
+            return z3.simplify(word)
+        return z3.BitVecVal(int.from_bytes(word, "big"), 256)
 
 
 def _zero_or_one(t: z3.BitVecRef) -> z3.BoolRef | None:

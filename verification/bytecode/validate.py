@@ -533,16 +533,9 @@ class Checker:
         return str(v)
 
     def sat(self, facts: list[z3.BoolRef]) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
-        s = z3.Solver()
-        s.set(timeout=self.timeout_ms)
-        s.add(*[self.tr(f) for f in reduce_arrays(facts)])
-        self.queries += 1
-        t = time.time()
-        r = s.check()
-        self.times.append(time.time() - t)
-        if DEBUG:
-            print(f"    query {self.queries}: {r} in {self.times[-1]:.2f} s", flush=True)
-        return r, (s.model() if r == z3.sat else None)
+        """Whether the facts together can hold (one query, in a fresh scope)."""
+        self.open(facts[:-1])
+        return self.check(facts[-1])
 
 
 def _witness(model: z3.ModelRef, checker: "Checker", env: Env, data: ByteVec, paths_storage: Storage,
