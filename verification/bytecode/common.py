@@ -32,14 +32,15 @@ def a160(x: int) -> z3.BitVecRef:
     return z3.BitVecVal(x, 160)
 
 
-def clone_code(implementation: int, parts: list[Any]) -> ByteVec:
-    """EIP-1167 proxy to ``implementation`` with the `CommuneArgs` blob built from ``parts`` (each a
-    bit-vector: symbolic where the model keeps the argument symbolic)."""
+def clone_code(implementation: int, parts: list[Any], size: int = 154) -> ByteVec:
+    """EIP-1167 proxy to ``implementation`` with the immutable arguments built from ``parts`` (each
+    a bit-vector: symbolic where the model keeps the argument symbolic), ``size`` bytes in all (the
+    154-byte `CommuneArgs` blob, or a bond series' three words)."""
     code = ByteVec(proxy_code(f"{implementation:040x}"))
     blob = parts[0]
     for p in parts[1:]:
         blob = z3.Concat(blob, p)
-    assert blob.size() == 154 * 8, blob.size()
+    assert blob.size() == size * 8, blob.size()
     code.append(blob)
     return code
 

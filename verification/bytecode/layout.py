@@ -35,8 +35,9 @@ class Place:
 
     ``keys`` are the mapping levels' key kinds, outermost first ("addr" or "uint"); ``word`` the
     word within the struct a mapping holds (or added to ``slot`` for a plain variable); ``offset``
-    and ``bits`` the field within that word; ``kind`` how the bits read: "uint" (an Int), "addr"
-    (160 bits), "bool" (a byte, 0 or 1), "nonzero" (an Int field read as a Bool: non-zero).
+    and ``bits`` the field within that word; ``kind`` how the bits read: "uint" (an Int), "int" (an
+    Int, two's complement), "addr" (160 bits), "bool" (a byte, 0 or 1), "nonzero" (an Int field read
+    as a Bool: non-zero).
     """
 
     slot: int
@@ -68,6 +69,8 @@ class Place:
         bits = z3.Extract(lo + self.bits - 1, lo, word)
         if self.kind == "uint":
             return z3.BV2Int(bits)
+        if self.kind == "int":
+            return z3.BV2Int(bits) - z3.If(z3.Extract(self.bits - 1, self.bits - 1, bits) == 1, 2**self.bits, 0)
         if self.kind == "addr":
             return bits
         if self.kind in ("bool", "nonzero"):
@@ -78,8 +81,8 @@ class Place:
         """The field's bits in ``word`` are the canonical encoding of model value ``value``."""
         lo = 8 * self.offset
         bits = z3.Extract(lo + self.bits - 1, lo, word)
-        if self.kind == "uint":
-            return z3.BV2Int(bits) == value
+        if self.kind in ("uint", "int"):
+            return self.decode(word) == value
         if self.kind == "addr":
             return bits == value
         if self.kind in ("bool", "nonzero"):  # as Solidity reads a bool: any non-zero byte is true

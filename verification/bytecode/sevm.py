@@ -41,8 +41,14 @@ from halmos.sevm import (
     Path as HalmosPath,
     StorageData,
     copy_returndata_to_memory,
+    f_div,
+    f_mul,
 )
 from halmos.utils import con
+
+#: halmos' uninterpreted MUL and DIV of two symbolic 256-bit words.
+F_MUL = f_mul[256]
+F_DIV = f_div
 
 #: Bytes returned by every oracle call: enough for the widest answer any neighbour gives here.
 ORACLE_RETURN_BYTES = 64

@@ -73,6 +73,16 @@ class Write:
     reason: str
 
 
+@dataclass(frozen=True)
+class Observed:
+    """A model field kept by a neighbour, not in the contract's storage (the settlement token's
+    balance of the contract): its pre-state value is a fresh symbol that the specification ties to
+    the neighbour (``ContractSpec.assume``), and its post-state value is what ``post`` reads from
+    the path's calls to the neighbour (an honest token's balance after the transfers the path made)."""
+
+    post: Callable[[list[sevm.OracleCall], "Env"], Any]
+
+
 @dataclass
 class Env:
     """The symbols of one validation run, shared by model and bytecode."""
@@ -86,6 +96,7 @@ class Env:
     pre: State
     storage: Storage
     lengths: dict[str, int] = field(default_factory=dict)
+    function: str = ""  # the signature being validated
 
 
 @dataclass(frozen=True)
@@ -119,7 +130,7 @@ class ContractSpec:
     code: Any  # runtime code as deployed (ByteVec for a clone with symbolic arguments)
     implementation: tuple[int, bytes] | None
     state: type[State]
-    places: dict[str, Place | str]  # model field -> Place, "ghost", or "balance"
+    places: dict[str, Place | Observed | str]  # model field -> Place, Observed, "ghost", or "balance"
     links: dict[tuple[int, int], Link]
     neighbours: dict[int, str]
     bounds: Callable[[State, Env], list[tuple[str, z3.BoolRef]]]
@@ -376,6 +387,85 @@ def reduce_arrays(facts: list[z3.BoolRef]) -> list[z3.BoolRef]:
     return ArrayReducer(facts).facts
 
 
+#: halmos' uninterpreted EVM MUL and DIV of two symbolic words.
+F_MUL = sevm.F_MUL
+F_DIV = sevm.F_DIV
+
+#: Bounds of the lemmas about them: (bits of a, bits of b, bits of the product).
+MUL_LEMMA_BITS = ((128, 128, 256), (128, 125, 253))
+
+
+def mul_div_lemmas(a: z3.BitVecRef, b: z3.BitVecRef) -> list[z3.BoolRef]:
+    """Facts about `F_MUL(a, b)` true of the EVM's MUL and DIV (proved once, over the integers, by
+    `prove_mul_div_lemmas`): MUL commutes, and a product of operands below the bounds neither
+    overflows (dividing it by either operand gives the other) nor exceeds its bound."""
+    m = F_MUL(a, b)
+    out = [m == F_MUL(b, a)]
+    for ba, bb, bm in MUL_LEMMA_BITS:
+        for x, y in ((a, b), (b, a)):
+            small = z3.And(z3.ULT(x, 2**ba), z3.ULT(y, 2**bb))
+            out.append(z3.Implies(small, z3.And(z3.Or(x == 0, F_DIV(m, x) == y), z3.Or(y == 0, F_DIV(m, y) == x),
+                                                z3.ULT(m, 2**bm) if bm < 256 else z3.BoolVal(True))))
+    return out
+
+
+def div_lemmas(x: z3.BitVecRef, y: z3.BitVecRef) -> list[z3.BoolRef]:
+    """A quotient is at most its dividend (as halmos adds on each DIV it executes)."""
+    return [z3.ULE(F_DIV(x, y), x)]
+
+
+def prove_mul_div_lemmas(timeout_ms: int = 60_000) -> list[str]:
+    """Prove the lemmas of `mul_div_lemmas` and `div_lemmas` of the EVM's semantics (MUL is the
+    product mod 2**256, DIV the floor quotient, 0 for a zero divisor), over the integers: the
+    descriptions of those that did not prove (empty: all proved)."""
+    a, b = z3.Ints("a b")
+    word = lambda t: z3.And(t >= 0, t < 2**256)  # noqa: E731
+    mul = (a * b) % 2**256
+    div = lambda x, y: z3.If(y == 0, 0, x / y)  # noqa: E731
+    claims = [("MUL commutes", (a * b) % 2**256 == (b * a) % 2**256),
+              ("DIV at most its dividend", z3.Implies(b >= 0, div(a, b) <= a))]
+    for ba, bb, bm in MUL_LEMMA_BITS:
+        small = z3.And(a >= 0, a < 2**ba, b >= 0, b < 2**bb)
+        claims.append((f"a < 2**{ba}, b < 2**{bb}: a*b does not overflow and is below 2**{bm}",
+                       z3.Implies(small, z3.And(mul == a * b, a * b < 2**bm, z3.Or(a == 0, div(mul, a) == b),
+                                                z3.Or(b == 0, div(mul, b) == a)))))
+    failed = []
+    for what, claim in claims:
+        s = z3.Solver()
+        s.set(timeout=timeout_ms)
+        s.add(word(a), word(b), z3.Not(claim))
+        if s.check() != z3.unsat:
+            failed.append(what)
+    return failed
+
+
+def _applications(terms: list[z3.ExprRef], decls: tuple[z3.FuncDeclRef, ...]) -> list[z3.ExprRef]:
+    """Every application of one of ``decls`` in ``terms`` (each once)."""
+    seen: set[int] = set()
+    found: dict[int, z3.ExprRef] = {}
+    todo = list(terms)
+    while todo:
+        t = todo.pop()
+        if t.get_id() in seen:
+            continue
+        seen.add(t.get_id())
+        if z3.is_app(t):
+            if any(t.decl() == d for d in decls):
+                found[t.get_id()] = t
+            todo.extend(t.children())
+        elif z3.is_quantifier(t):
+            todo.append(t.body())
+    return list(found.values())
+
+
+def lemma_instances(terms: list[z3.ExprRef]) -> list[z3.BoolRef]:
+    """`mul_div_lemmas` and `div_lemmas` at every product and quotient in ``terms``."""
+    out = []
+    for t in _applications(terms, (F_MUL, F_DIV)):
+        out += (mul_div_lemmas if t.decl() == F_MUL else div_lemmas)(t.arg(0), t.arg(1))
+    return out
+
+
 #: Width of the bit-vectors the models' integers are decided in: every value the code holds is
 #: below 2**256 and the models add, subtract and compare such values (a sum of up to 2**6 of them
 #: stays below 2**262), so 264-bit two's complement is exact for them (Z3 decides `BV2Int` terms
@@ -412,6 +502,35 @@ class IntsAsBitVectors:
         r = self._tr(e)
         self.memo[key] = (e, r)  # the key's term is kept alive, so its id is not reused
         return r
+
+    def _word(self, x: z3.BitVecRef) -> tuple[z3.BoolRef, z3.BitVecRef]:
+        """Whether the integer ``x`` is a word (0 <= x < 2**256), and its low 256 bits."""
+        return z3.And(x >= 0, x < 2**256), z3.Extract(255, 0, x)
+
+    def _product(self, x: z3.BitVecRef, y: z3.BitVecRef) -> z3.BitVecRef:
+        """The integer product of two unknowns as the EVM's: halmos' uninterpreted MUL of the two
+        words, wherever both are words and it does not overflow (`Or(x == 0, x * y / x == y)`,
+        the test compiled checked arithmetic makes); elsewhere an unconstrained value. So the model's
+        product and the bytecode's are one term, which Z3 compares by congruence: exact where the
+        specification's bounds keep the product within a word (lemmas tie the uninterpreted
+        functions to the EVM's semantics: `mul_div_lemmas`)."""
+        in_x, wx = self._word(x)
+        in_y, wy = self._word(y)
+        m = F_MUL(wx, wy)
+        exact = z3.And(in_x, in_y, z3.Or(wx == 0, F_DIV(m, wx) == wy))
+        return z3.If(exact, z3.ZeroExt(self.bits - 256, m), self._outside("int_mul")(x, y))
+
+    def _quotient(self, x: z3.BitVecRef, y: z3.BitVecRef) -> z3.BitVecRef:
+        """Integer division by an unknown as the EVM's DIV (halmos' uninterpreted one) where both
+        are words and the divisor is not zero; elsewhere an unconstrained value."""
+        in_x, wx = self._word(x)
+        in_y, wy = self._word(y)
+        return z3.If(z3.And(in_x, in_y, wy != 0), z3.ZeroExt(self.bits - 256, F_DIV(wx, wy)),
+                     self._outside("int_div")(x, y))
+
+    def _outside(self, name: str) -> z3.FuncDeclRef:
+        s = z3.BitVecSort(self.bits)
+        return z3.Function(f"{name}_outside_a_word!bv", s, s, s)
 
     def _tr(self, e: z3.ExprRef) -> z3.ExprRef:
         if z3.is_int_value(e):
@@ -454,12 +573,16 @@ class IntsAsBitVectors:
             return -args[0]
         if k == z3.Z3_OP_MUL:
             if sum(1 for a in args if not z3.is_bv_value(a)) > 1:
-                raise ValueError(f"a product of unknowns needs more than {B} bits: {e}")
+                if len(args) != 2:
+                    raise ValueError(f"a product of more than two unknowns: {e}")
+                return self._product(args[0], args[1])
             r = args[0]
             for a in args[1:]:
                 r = r * a
             return r
         if k in (z3.Z3_OP_IDIV, z3.Z3_OP_DIV):
+            if not z3.is_bv_value(args[1]):
+                return self._quotient(args[0], args[1])
             return z3.UDiv(args[0], args[1])
         if k == z3.Z3_OP_MOD:
             return z3.URem(args[0], args[1])
@@ -506,12 +629,14 @@ class Checker:
         self.reducer = ArrayReducer(facts)
         self.solver = z3.Solver()
         self.solver.set(timeout=self.timeout_ms)
-        self.solver.add(*[self.tr(f) for f in self.reducer.facts])
+        facts = [self.tr(f) for f in self.reducer.facts]
+        self.solver.add(*facts, *lemma_instances(facts))
 
     def check(self, cond: z3.BoolRef) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
         s = self.solver
         s.push()
-        s.add(self.tr(self.reducer.term(cond)))
+        goal = self.tr(self.reducer.term(cond))
+        s.add(goal, *lemma_instances([goal]))
         self.queries += 1
         t = time.time()
         r = s.check()
@@ -561,7 +686,7 @@ def model_pre(spec: ContractSpec, storage: Storage, balance: z3.ArrayRef) -> Sta
     values = {}
     for f in fields(spec.state):
         where = spec.places[f.name]
-        if where == "ghost":
+        if where == "ghost" or isinstance(where, Observed):
             values[f.name] = z3.Const(f"ghost_{f.name}", f.metadata["sort"])
         elif where == "balance":
             values[f.name] = z3.BV2Int(z3.Select(balance, z3.BitVecVal(spec.address, 160)))
@@ -603,7 +728,8 @@ def validate_function(spec: ContractSpec, fn: Function, selector: bytes, *, time
         balance0 = z3.Array("balance_00", z3.BitVecSort(160), z3.BitVecSort(256))
         pre_storage = Storage(spec.address)
         pre = model_pre(spec, pre_storage, balance0)
-        env = Env(caller, z3.BV2Int(value_word), value_word, origin, z3.BV2Int(ts_word), ts_word, pre, pre_storage)
+        env = Env(caller, z3.BV2Int(value_word), value_word, origin, z3.BV2Int(ts_word), ts_word, pre, pre_storage,
+                  function=fn.signature)
         if fn.signature.startswith("<"):  # receive/fallback: raw calldata of the variant's length
             data, arg_links, used = ByteVec(), [], {}
             if variant.lengths and variant.lengths[0]:
@@ -670,6 +796,10 @@ def validate_function(spec: ContractSpec, fn: Function, selector: bytes, *, time
                     problems.append(("field", f"field {name}" + (f" at {', '.join(str(k) for k in ks)}" if ks else ""),
                                      differs, mv, place.decode(word)))
                 for name, where in spec.places.items():
+                    if isinstance(where, Observed):
+                        after = where.post(p.oracle_calls, env)
+                        problems.append(("field", f"field {name} (kept by a neighbour)", after != getattr(m_post, name),
+                                         getattr(m_post, name), after))
                     if where == "balance":
                         after = z3.BV2Int(z3.Select(p.balance, z3.BitVecVal(spec.address, 160)))
                         problems.append(("field", f"field {name} (the account's ETH)", after != getattr(m_post, name),
