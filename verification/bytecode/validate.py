@@ -458,6 +458,14 @@ def _applications(terms: list[z3.ExprRef], decls: tuple[z3.FuncDeclRef, ...]) ->
     return list(found.values())
 
 
+def _overflow_test(t: z3.ExprRef) -> bool:
+    """`F_DIV(F_MUL(x, y), x)`: checked multiplication's test, which the lemmas decide."""
+    if t.decl() != F_DIV:
+        return False
+    m, x = t.arg(0), t.arg(1)
+    return z3.is_app(m) and m.decl() == F_MUL and any(x.eq(a) for a in m.children())
+
+
 def lemma_instances(terms: list[z3.ExprRef]) -> list[z3.BoolRef]:
     """`mul_div_lemmas` and `div_lemmas` at every product and quotient in ``terms``."""
     out = []
@@ -472,6 +480,9 @@ def lemma_instances(terms: list[z3.ExprRef]) -> list[z3.BoolRef]:
 #: poorly; bit-vectors it decides well). A product of two unknowns would need twice as many bits:
 #: the translation refuses one rather than wrap it.
 INT_BITS = 264
+
+#: How long a query proving two applications' arguments equal may take (`Checker._congruences`).
+CONGRUENCE_TIMEOUT_MS = 3_000
 
 
 class IntsAsBitVectors:
@@ -631,18 +642,58 @@ class Checker:
         self.solver.set(timeout=self.timeout_ms)
         facts = [self.tr(f) for f in self.reducer.facts]
         self.solver.add(*facts, *lemma_instances(facts))
+        self.applied: list[z3.ExprRef] = []
+        self._congruences(facts)
+
+    def _congruences(self, terms: list[z3.ExprRef]) -> None:
+        """Equalities between the model's applications of the uninterpreted MUL and DIV and the
+        bytecode's whose arguments the facts prove equal (each proved in a short query of its own),
+        asserted as facts: the model writes a product or quotient over integers (translated: the
+        low word of a wider sum) where the code adds words, and Z3 finds that two applications are
+        one only if told."""
+        s = self.solver
+        for t in _applications(terms, (F_MUL, F_DIV)):
+            if any(t.eq(u) for u in self.applied) or _overflow_test(t):
+                continue
+            if not self._translated(t):
+                self.applied.append(t)
+                continue
+            for u in self.applied:
+                if t.decl() != u.decl() or self._translated(u):
+                    continue
+                differ = z3.Or(*[a != b for a, b in zip(t.children(), u.children())])
+                s.push()
+                s.set(timeout=CONGRUENCE_TIMEOUT_MS)
+                s.add(differ)
+                r = s.check()
+                s.pop()
+                s.set(timeout=self.timeout_ms)
+                if DEBUG:
+                    print(f"      congruence {t.decl().name()} against {len(self.applied)}: {r}", flush=True)
+                if r == z3.unsat:
+                    s.add(t == u)
+                    break
+            self.applied.append(t)
+
+    def _translated(self, t: z3.ExprRef) -> bool:
+        """An application the model's translation made: an argument is the low word of a wider term."""
+        return any(z3.is_app(a) and a.decl().kind() == z3.Z3_OP_EXTRACT and a.arg(0).size() == self.tr.bits
+                   for a in t.children())
 
     def check(self, cond: z3.BoolRef) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
         s = self.solver
         s.push()
         goal = self.tr(self.reducer.term(cond))
         s.add(goal, *lemma_instances([goal]))
+        known = len(self.applied)
+        self._congruences([goal])
         self.queries += 1
         t = time.time()
         r = s.check()
         self.times.append(time.time() - t)
         model = s.model() if r == z3.sat else None
         s.pop()
+        del self.applied[known:]
         if DEBUG:
             print(f"    query {self.queries}: {r} in {self.times[-1]:.2f} s", flush=True)
         return r, model
