@@ -2,8 +2,8 @@
 
 `validate_all(artifacts)` returns one `Row` per state-changing function of every contract `vc
 verify` covers: validated, failed (with the failure), or not validated (with the reason: no
-specification yet). Each specified contract's result is cached under `build/validation/` by a
-key that hashes its runtime bytecode, the sources of its specification, of its model and of this
+specification yet), or skipped (not in the subset asked for). Each specified function's result is
+cached under `build/validation/<contract>-<key>/` by a key that hashes its runtime bytecode, the sources of its specification, of its model and of this
 package, and halmos' and Z3's versions: a warm run reads the result, and any change to the code,
 the model or the validator runs it again.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -29,7 +30,7 @@ VERIFICATION = HERE.parent
 class Row:
     contract: str
     function: str
-    status: str  # "validated" | "failed" | "not validated"
+    status: str  # "validated" | "failed" | "not validated" | "skipped" (not in the subset run)
     reason: str = ""
     seconds: float = 0.0
     paths: int = 0
@@ -67,9 +68,21 @@ def cache_key(artifact: Any, module: str) -> str:
     return h.hexdigest()[:24]
 
 
-def _validate_contract(name: str, artifact: Any, module: str, configs: tuple[dict, ...]) -> list[dict]:
-    """Every function of one contract, in every configuration (a function is validated when it
-    is in all of them)."""
+def _signatures(artifact: Any, module: str, configs: tuple[dict, ...]) -> list[str]:
+    """The signatures of the functions a specification validates (in any configuration), in order."""
+    import importlib
+
+    mod = importlib.import_module(module)
+    out: list[str] = []
+    for config in configs:
+        out += [fn.signature for fn in mod.spec(artifact, PROJECT_ROOT, **config)[1] if fn.signature not in out]
+    return out
+
+
+def _validate_functions(name: str, artifact: Any, module: str, configs: tuple[dict, ...],
+                        only: tuple[str, ...] | None = None) -> list[dict]:
+    """The functions ``only`` (every one if None) of one contract, in every configuration (a
+    function is validated when it is in all of them)."""
     import importlib
 
     from verification.bytecode.common import selector
@@ -80,6 +93,8 @@ def _validate_contract(name: str, artifact: Any, module: str, configs: tuple[dic
     for config in configs:
         spec, fns = mod.spec(artifact, PROJECT_ROOT, **config)
         for fn in fns:
+            if only is not None and fn.signature not in only:
+                continue
             out = validate_function(spec, fn, selector(fn.signature).to_bytes(4, "big"))
             row = rows.setdefault(fn.signature, Row(name, fn.signature, "validated"))
             row.seconds += out.seconds
@@ -93,15 +108,31 @@ def _validate_contract(name: str, artifact: Any, module: str, configs: tuple[dic
     return [asdict(r) for r in rows.values()]
 
 
-def _cached(name: str, artifact: Any, module: str, configs: tuple[dict, ...], use_cache: bool) -> list[dict]:
+def _validate_contract(name: str, artifact: Any, module: str, configs: tuple[dict, ...]) -> list[dict]:
+    """Every function of one contract, in every configuration."""
+    return _validate_functions(name, artifact, module, configs)
+
+
+def _cached(name: str, artifact: Any, module: str, configs: tuple[dict, ...], use_cache: bool,
+            signature: str) -> dict:
+    """One function's row, from the cache if its key matches. The cache holds one file a function
+    under a folder a contract and key, so a run of a subset and a run of all share their results
+    and processes validating side by side never write the same file."""
     key = cache_key(artifact, module)
-    path = CACHE_DIR / f"{name}-{key}.json"
+    path = CACHE_DIR / f"{name}-{key}" / (hashlib.sha256(signature.encode()).hexdigest()[:16] + ".json")
     if use_cache and path.exists():
-        return json.loads(path.read_text())
-    rows = _validate_contract(name, artifact, module, configs)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rows, indent=1))
-    return rows
+        try:
+            row = json.loads(path.read_text())
+            if row["function"] == signature:
+                return row
+        except (OSError, ValueError, KeyError):
+            pass  # unreadable: validated again
+    [row] = _validate_functions(name, artifact, module, configs, (signature,))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(row, indent=1))
+    tmp.replace(path)  # atomic: a reader sees no row or the whole row
+    return row
 
 
 def coverage_name(signature: str, abi: list[dict]) -> str:
@@ -113,24 +144,52 @@ def coverage_name(signature: str, abi: list[dict]) -> str:
 
 
 def validate_all(artifacts: Any, *, use_cache: bool = True, workers: int = 1,
-                 say: Callable[[str], None] = lambda _: None, contracts: tuple[str, ...] | None = None) -> list[Row]:
-    """One row per state-changing function of every contract coverage checks."""
+                 say: Callable[[str], None] = lambda _: None, contracts: tuple[str, ...] | None = None,
+                 functions: dict[str, tuple[str, ...]] | None = None) -> list[Row]:
+    """One row per state-changing function of every contract coverage checks.
+
+    ``functions`` restricts the run to some functions of some contracts (contract -> signatures or
+    coverage names, e.g. ``{"Commune": ("leave()", "setParameters")}``): that contract's other
+    specified functions are listed as "skipped", so a report of a subset says so. ``workers``
+    processes validate functions side by side.
+    """
     from verification.coverage import check_coverage
 
     t0 = time.monotonic()
     rows: list[Row] = []
     specified = {name for name, *_ in SPECS}
-    jobs = [(n, artifacts[a], m, c) for n, a, m, c in SPECS if contracts is None or n in contracts]
+    unknown = set(functions or {}) - specified
+    if unknown:
+        raise ValueError(f"no validation specification for {', '.join(sorted(unknown))} "
+                         f"(specified: {', '.join(sorted(specified))})")
+    jobs, skipped = [], {}
+    for n, a, m, c in SPECS:
+        if contracts is not None and n not in contracts:
+            continue
+        sigs = _signatures(artifacts[a], m, c)
+        wanted = (functions or {}).get(n)
+        if wanted is not None:
+            names = {coverage_name(s, artifacts[a].abi): s for s in sigs}
+            missing = [w for w in wanted if w not in sigs and w not in names]
+            if missing:
+                raise ValueError(f"{n} has no specified function {', '.join(missing)} (specified: {', '.join(sigs)})")
+            chosen = {names.get(w, w) for w in wanted}
+            skipped[n] = [s for s in sigs if s not in chosen]
+            sigs = [s for s in sigs if s in chosen]
+        jobs += [(n, artifacts[a], m, c, use_cache, s) for s in sigs]
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_cached, *zip(*[(n, a, m, c, use_cache) for n, a, m, c in jobs])))
+            results = list(pool.map(_cached, *zip(*jobs)))
     else:
-        results = [_cached(n, a, m, c, use_cache) for n, a, m, c in jobs]
+        results = [_cached(*job) for job in jobs]
     done: dict[str, dict[str, Row]] = {}
-    for (name, *_), result in zip(jobs, results):
-        for r in result:
-            row = Row(**r)
-            done.setdefault(name, {})[coverage_name(row.function, artifacts[name].abi)] = row
+    for r in results:
+        row = Row(**r)
+        done.setdefault(row.contract, {})[coverage_name(row.function, artifacts[row.contract].abi)] = row
+    for name, sigs in skipped.items():
+        for s in sigs:
+            done.setdefault(name, {})[coverage_name(s, artifacts[name].abi)] = Row(
+                name, s, "skipped", "not in the subset this run validated (validation_functions)")
     for cov in check_coverage(artifacts):
         if contracts is not None and cov.contract not in contracts:
             continue
