@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -34,7 +36,10 @@ class Row:
     reason: str = ""
     seconds: float = 0.0
     paths: int = 0
-    failure: str = ""
+    failure: str = ""  # the first failure, as `Failure.describe` writes it
+    #: The first failure's parts: configuration, variant, kind, detail (the field that differs, for
+    #: a field), path, model_value and code_value.
+    failed_at: dict | None = None
     witness: dict | None = None
     variants: list[str] = field(default_factory=list)
 
@@ -104,6 +109,9 @@ def _validate_functions(name: str, artifact: Any, module: str, configs: tuple[di
                 first = out.failures[0]
                 row.status = "failed"
                 row.failure = f"[{spec.name}] " + first.describe()
+                row.failed_at = {"configuration": spec.name, "variant": first.variant, "kind": first.kind,
+                                 "detail": first.detail, "path": first.path, "model_value": first.model_value,
+                                 "code_value": first.code_value}
                 row.witness = first.witness.as_dict() if first.witness else None
     return [asdict(r) for r in rows.values()]
 
@@ -143,6 +151,25 @@ def coverage_name(signature: str, abi: list[dict]) -> str:
     return signature if sum(1 for f in abi if f.get("name") == name and f["type"] == "function") > 1 else name
 
 
+def resolve_subset(artifacts: Any, functions: dict[str, tuple[str, ...]] | None) -> dict[str, tuple[str, ...]]:
+    """The signatures a subset names (each given as a signature or as coverage names it), by
+    contract; a `ValueError` that lists what is specified if it names anything else."""
+    out: dict[str, tuple[str, ...]] = {}
+    specs = {n: (a, m, c) for n, a, m, c in SPECS}
+    for contract, wanted in (functions or {}).items():
+        if contract not in specs:
+            raise ValueError(f"no validation specification for {contract} (specified: {', '.join(specs)})")
+        a, m, c = specs[contract]
+        sigs = _signatures(artifacts[a], m, c)
+        names = {coverage_name(s, artifacts[a].abi): s for s in sigs}
+        missing = [w for w in wanted if w not in sigs and w not in names]
+        if missing:
+            raise ValueError(f"{contract} has no specified function {', '.join(missing)} "
+                             f"(specified: {', '.join(sigs)})")
+        out[contract] = tuple(dict.fromkeys(names.get(w, w) for w in wanted))
+    return out
+
+
 def validate_all(artifacts: Any, *, use_cache: bool = True, workers: int = 1,
                  say: Callable[[str], None] = lambda _: None, contracts: tuple[str, ...] | None = None,
                  functions: dict[str, tuple[str, ...]] | None = None) -> list[Row]:
@@ -158,27 +185,22 @@ def validate_all(artifacts: Any, *, use_cache: bool = True, workers: int = 1,
     t0 = time.monotonic()
     rows: list[Row] = []
     specified = {name for name, *_ in SPECS}
-    unknown = set(functions or {}) - specified
-    if unknown:
-        raise ValueError(f"no validation specification for {', '.join(sorted(unknown))} "
-                         f"(specified: {', '.join(sorted(specified))})")
+    chosen = resolve_subset(artifacts, functions)
     jobs, skipped = [], {}
     for n, a, m, c in SPECS:
         if contracts is not None and n not in contracts:
             continue
         sigs = _signatures(artifacts[a], m, c)
-        wanted = (functions or {}).get(n)
-        if wanted is not None:
-            names = {coverage_name(s, artifacts[a].abi): s for s in sigs}
-            missing = [w for w in wanted if w not in sigs and w not in names]
-            if missing:
-                raise ValueError(f"{n} has no specified function {', '.join(missing)} (specified: {', '.join(sigs)})")
-            chosen = {names.get(w, w) for w in wanted}
-            skipped[n] = [s for s in sigs if s not in chosen]
-            sigs = [s for s in sigs if s in chosen]
+        if n in chosen:
+            skipped[n] = [s for s in sigs if s not in chosen[n]]
+            sigs = [s for s in sigs if s in chosen[n]]
         jobs += [(n, artifacts[a], m, c, use_cache, s) for s in sigs]
     if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # Forking a process while other threads run (`vc verify` validates in a background thread)
+        # can copy a lock some thread holds; a fresh interpreter cannot.
+        forked = threading.current_thread() is threading.main_thread()
+        context = multiprocessing.get_context("fork" if forked else "spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
             results = list(pool.map(_cached, *zip(*jobs)))
     else:
         results = [_cached(*job) for job in jobs]
