@@ -134,3 +134,31 @@ def test_vc_verify_validates_a_subset_and_prints_the_code_column(cache):
     assert "ok with" in result.output and "allowed by --allow-unvalidated" in result.output
     bad = CliRunner().invoke(main, ["verify", "--validate", "Commune:nope()"])
     assert bad.exit_code == 2 and "nope()" in bad.output
+
+
+def test_a_real_failure_is_shown_with_its_path_field_values_and_witness(artifacts, monkeypatch, tmp_path):
+    """validate_all on a model of setParameters that forgets the quorum cap (about 3 s): the row
+    and the report's section carry what the validator found."""
+    import dataclasses
+
+    from verification import commune_model as cm
+    from verification.report import VerifyReport
+
+    forgetful = [dataclasses.replace(t, post=lambda s, caller, value: s.replace(labourThreshold=cm.THRESHOLD))
+                 if t.name == "setParameters" else t for t in cm.TRANSITIONS]
+    monkeypatch.setattr(cm, "TRANSITIONS", forgetful)
+    monkeypatch.setattr(run, "CACHE_DIR", tmp_path)
+    rows = run.validate_all(artifacts, use_cache=False, functions={"Commune": ("setParameters",)})
+    [row] = [dataclasses.asdict(r) for r in rows if (r.contract, r.function) == ("Commune", "setParameters")]
+    assert row["status"] == "failed"
+    at, w = row["failed_at"], row["witness"]
+    assert at["kind"] == "field" and at["detail"] == "field quorumCap" and at["model_value"] != at["code_value"]
+    report = VerifyReport(validation=[dataclasses.asdict(r) for r in rows], validation_ran=True,
+                          validation_subset={"Commune": ("setParameters",)}, allow_unvalidated=True)
+    assert report.ok is False  # a failure is never allowed
+    md = report.to_markdown()
+    for text in ("| `setParameters` | **FAILED** |", "### Failures", "- field: field quorumCap", f"- path: {at['path']}",
+                 f"- model: `{at['model_value']}`, bytecode: `{at['code_value']}`", f"caller `{w['caller']}`",
+                 f"- calldata: `{w['calldata']}`"):
+        assert text in md, text
+    assert report.to_json()["validation"]["contracts"]["Commune"]["failed"] == 1
