@@ -16,7 +16,9 @@ SLITHER_STAMP := $(SLITHER_VENV)/.installed
 
 demo: setup
 	$(BIN)/vc demo
-	$(BIN)/vc verify --out build/verification
+	# --allow-unvalidated: the contracts without a translation-validation specification yet
+	# (all but Commune) are listed as not validated; the report says how many and that it is incomplete.
+	$(BIN)/vc verify --allow-unvalidated --out build/verification
 
 test: setup $(SLITHER_STAMP)
 	$(BIN)/python -m pytest -q -n 2

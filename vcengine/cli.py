@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sys
 from typing import Any, Callable
@@ -374,35 +375,73 @@ def demo(chain: str, as_json: bool) -> None:
               help="A long conformance run: 10 runs x 200 calls of each system (minutes, not seconds).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Write verification-report.md and verification-report.json into this folder.")
+@click.option("--no-validation", is_flag=True,
+              help="Skip translation validation (the bytecode against the models; the report says it was not run).")
+@click.option("--no-validation-cache", is_flag=True,
+              help="Validate again even where build/validation/ holds a result for the same bytecode and model.")
+@click.option("--validation-workers", type=click.IntRange(min=1), default=2 if (os.cpu_count() or 1) >= 2 else 1,
+              show_default="2 if the machine has 2 cores, else 1", help="Processes validating functions side by side.")
+@click.option("--validate", "validate_only", multiple=True, metavar="CONTRACT:FUNCTION",
+              help="Validate only this function (repeatable, e.g. 'Commune:leave()'); the contract's other "
+                   "functions are reported as skipped.")
+@click.option("--allow-unvalidated", is_flag=True,
+              help="Pass although some functions are not validated (no specification yet, or skipped): the "
+                   "report says how many and marks itself incomplete.")
 @json_option
 @handle_errors
 def verify(no_mutants: bool, no_smtchecker: bool, runs: int, steps: int, economy_runs: int, economy_steps: int,
-           long_run: bool, out_dir: str | None, as_json: bool) -> None:
-    """Prove P1 to P10 with Z3, check model coverage and conformance, and catch every seeded mutant."""
+           long_run: bool, out_dir: str | None, no_validation: bool, no_validation_cache: bool,
+           validation_workers: int, validate_only: tuple[str, ...], allow_unvalidated: bool, as_json: bool) -> None:
+    """Prove P1 to P12 with Z3, check model coverage, conformance and the bytecode against the models,
+    and catch every seeded mutant."""
     from rich.table import Table
 
     from verification.report import verify as run_verify
 
     if long_run:
         runs, steps, economy_runs, economy_steps = 10, 200, 10, 200
+    subset: dict[str, tuple[str, ...]] | None = None
+    for item in validate_only:
+        contract, sep, function = item.partition(":")
+        if not sep or not contract or not function:
+            raise click.BadParameter(f"{item!r}: write CONTRACT:FUNCTION, such as Commune:leave()",
+                                     param_hint="--validate")
+        subset = subset or {}
+        subset[contract] = subset.get(contract, ()) + (function,)
+    if subset is not None and not no_validation:
+        from verification.bytecode.run import resolve_subset
+
+        try:
+            resolve_subset(load_artifacts(), subset)
+        except ValueError as exc:
+            raise InputError(f"--validate: {exc}") from None
     console = Console(highlight=False, soft_wrap=True)
     report = run_verify(load_artifacts(), say=console.print, conformance_runs=runs, conformance_steps=steps,
                         economy_runs=economy_runs, economy_steps=economy_steps, mutants=not no_mutants,
-                        smtchecker=not no_smtchecker)
+                        smtchecker=not no_smtchecker, validation=not no_validation,
+                        validation_cache=not no_validation_cache, validation_workers=validation_workers,
+                        validation_functions=subset, allow_unvalidated=allow_unvalidated)
     table = Table(title="Properties")
-    for column in ("property", "name", "contract (methods modelled)", "result", "time (s)"):
+    for column in ("property", "name", "contract (methods modelled)", "result", "code (functions validated)",
+                   "time (s)"):
         table.add_column(column, justify="right" if column == "time (s)" else "left")
     for row in report.properties():
         table.add_row(row["id"], row["name"], ", ".join(f"{c} {n}" for c, n in row["method_coverage"].items()),
-                      row["status"], f"{row['seconds']:.2f}")
-    Console(highlight=False, width=140).print(table)
+                      row["status"], row["code"], f"{row['seconds']:.2f}")
+    Console(highlight=False, width=160).print(table)
     if out_dir:
         md, js = report.write(out_dir)
         console.print(f"report: {md} and {js}")
     summary = report.to_json()
     mutants = summary["mutants"]
     console.print(f"mutants: {mutants['killed']}/{mutants['total']} caught")
-    console.print(f"ok: {'true' if report.ok else 'false'} ({report.seconds:.1f} s)")
+    if report.validation_ran:
+        v = summary["validation"]
+        validated = sum(c["validated"] for c in v["contracts"].values())
+        console.print(f"translation validation: {validated} of {len(v['rows'])} functions validated"
+                      + ("" if report.complete else " (incomplete)"))
+    console.print(f"ok: {'true' if report.ok else 'false'} ({report.seconds:.1f} s)"
+                  + (f": {report.result_line()}" if report.ok and report.unvalidated else ""))
     if as_json:
         emit_json(summary)
     if not report.ok:

@@ -2,8 +2,8 @@
 
 `validate_all(artifacts)` returns one `Row` per state-changing function of every contract `vc
 verify` covers: validated, failed (with the failure), or not validated (with the reason: no
-specification yet). Each specified contract's result is cached under `build/validation/` by a
-key that hashes its runtime bytecode, the sources of its specification, of its model and of this
+specification yet), or skipped (not in the subset asked for). Each specified function's result is
+cached under `build/validation/<contract>-<key>/` by a key that hashes its runtime bytecode, the sources of its specification, of its model and of this
 package, and halmos' and Z3's versions: a warm run reads the result, and any change to the code,
 the model or the validator runs it again.
 """
@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -29,11 +32,14 @@ VERIFICATION = HERE.parent
 class Row:
     contract: str
     function: str
-    status: str  # "validated" | "failed" | "not validated"
+    status: str  # "validated" | "failed" | "not validated" | "skipped" (not in the subset run)
     reason: str = ""
     seconds: float = 0.0
     paths: int = 0
-    failure: str = ""
+    failure: str = ""  # the first failure, as `Failure.describe` writes it
+    #: The first failure's parts: configuration, variant, kind, detail (the field that differs, for
+    #: a field), path, model_value and code_value.
+    failed_at: dict | None = None
     witness: dict | None = None
     variants: list[str] = field(default_factory=list)
 
@@ -67,9 +73,21 @@ def cache_key(artifact: Any, module: str) -> str:
     return h.hexdigest()[:24]
 
 
-def _validate_contract(name: str, artifact: Any, module: str, configs: tuple[dict, ...]) -> list[dict]:
-    """Every function of one contract, in every configuration (a function is validated when it
-    is in all of them)."""
+def _signatures(artifact: Any, module: str, configs: tuple[dict, ...]) -> list[str]:
+    """The signatures of the functions a specification validates (in any configuration), in order."""
+    import importlib
+
+    mod = importlib.import_module(module)
+    out: list[str] = []
+    for config in configs:
+        out += [fn.signature for fn in mod.spec(artifact, PROJECT_ROOT, **config)[1] if fn.signature not in out]
+    return out
+
+
+def _validate_functions(name: str, artifact: Any, module: str, configs: tuple[dict, ...],
+                        only: tuple[str, ...] | None = None) -> list[dict]:
+    """The functions ``only`` (every one if None) of one contract, in every configuration (a
+    function is validated when it is in all of them)."""
     import importlib
 
     from verification.bytecode.common import selector
@@ -80,6 +98,8 @@ def _validate_contract(name: str, artifact: Any, module: str, configs: tuple[dic
     for config in configs:
         spec, fns = mod.spec(artifact, PROJECT_ROOT, **config)
         for fn in fns:
+            if only is not None and fn.signature not in only:
+                continue
             out = validate_function(spec, fn, selector(fn.signature).to_bytes(4, "big"))
             row = rows.setdefault(fn.signature, Row(name, fn.signature, "validated"))
             row.seconds += out.seconds
@@ -89,19 +109,38 @@ def _validate_contract(name: str, artifact: Any, module: str, configs: tuple[dic
                 first = out.failures[0]
                 row.status = "failed"
                 row.failure = f"[{spec.name}] " + first.describe()
+                row.failed_at = {"configuration": spec.name, "variant": first.variant, "kind": first.kind,
+                                 "detail": first.detail, "path": first.path, "model_value": first.model_value,
+                                 "code_value": first.code_value}
                 row.witness = first.witness.as_dict() if first.witness else None
     return [asdict(r) for r in rows.values()]
 
 
-def _cached(name: str, artifact: Any, module: str, configs: tuple[dict, ...], use_cache: bool) -> list[dict]:
+def _validate_contract(name: str, artifact: Any, module: str, configs: tuple[dict, ...]) -> list[dict]:
+    """Every function of one contract, in every configuration."""
+    return _validate_functions(name, artifact, module, configs)
+
+
+def _cached(name: str, artifact: Any, module: str, configs: tuple[dict, ...], use_cache: bool,
+            signature: str) -> dict:
+    """One function's row, from the cache if its key matches. The cache holds one file a function
+    under a folder a contract and key, so a run of a subset and a run of all share their results
+    and processes validating side by side never write the same file."""
     key = cache_key(artifact, module)
-    path = CACHE_DIR / f"{name}-{key}.json"
+    path = CACHE_DIR / f"{name}-{key}" / (hashlib.sha256(signature.encode()).hexdigest()[:16] + ".json")
     if use_cache and path.exists():
-        return json.loads(path.read_text())
-    rows = _validate_contract(name, artifact, module, configs)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rows, indent=1))
-    return rows
+        try:
+            row = json.loads(path.read_text())
+            if row["function"] == signature:
+                return row
+        except (OSError, ValueError, KeyError):
+            pass  # unreadable: validated again
+    [row] = _validate_functions(name, artifact, module, configs, (signature,))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(row, indent=1))
+    tmp.replace(path)  # atomic: a reader sees no row or the whole row
+    return row
 
 
 def coverage_name(signature: str, abi: list[dict]) -> str:
@@ -112,25 +151,67 @@ def coverage_name(signature: str, abi: list[dict]) -> str:
     return signature if sum(1 for f in abi if f.get("name") == name and f["type"] == "function") > 1 else name
 
 
+def resolve_subset(artifacts: Any, functions: dict[str, tuple[str, ...]] | None) -> dict[str, tuple[str, ...]]:
+    """The signatures a subset names (each given as a signature or as coverage names it), by
+    contract; a `ValueError` that lists what is specified if it names anything else."""
+    out: dict[str, tuple[str, ...]] = {}
+    specs = {n: (a, m, c) for n, a, m, c in SPECS}
+    for contract, wanted in (functions or {}).items():
+        if contract not in specs:
+            raise ValueError(f"no validation specification for {contract} (specified: {', '.join(specs)})")
+        a, m, c = specs[contract]
+        sigs = _signatures(artifacts[a], m, c)
+        names = {coverage_name(s, artifacts[a].abi): s for s in sigs}
+        missing = [w for w in wanted if w not in sigs and w not in names]
+        if missing:
+            raise ValueError(f"{contract} has no specified function {', '.join(missing)} "
+                             f"(specified: {', '.join(sigs)})")
+        out[contract] = tuple(dict.fromkeys(names.get(w, w) for w in wanted))
+    return out
+
+
 def validate_all(artifacts: Any, *, use_cache: bool = True, workers: int = 1,
-                 say: Callable[[str], None] = lambda _: None, contracts: tuple[str, ...] | None = None) -> list[Row]:
-    """One row per state-changing function of every contract coverage checks."""
+                 say: Callable[[str], None] = lambda _: None, contracts: tuple[str, ...] | None = None,
+                 functions: dict[str, tuple[str, ...]] | None = None) -> list[Row]:
+    """One row per state-changing function of every contract coverage checks.
+
+    ``functions`` restricts the run to some functions of some contracts (contract -> signatures or
+    coverage names, e.g. ``{"Commune": ("leave()", "setParameters")}``): that contract's other
+    specified functions are listed as "skipped", so a report of a subset says so. ``workers``
+    processes validate functions side by side.
+    """
     from verification.coverage import check_coverage
 
     t0 = time.monotonic()
     rows: list[Row] = []
     specified = {name for name, *_ in SPECS}
-    jobs = [(n, artifacts[a], m, c) for n, a, m, c in SPECS if contracts is None or n in contracts]
+    chosen = resolve_subset(artifacts, functions)
+    jobs, skipped = [], {}
+    for n, a, m, c in SPECS:
+        if contracts is not None and n not in contracts:
+            continue
+        sigs = _signatures(artifacts[a], m, c)
+        if n in chosen:
+            skipped[n] = [s for s in sigs if s not in chosen[n]]
+            sigs = [s for s in sigs if s in chosen[n]]
+        jobs += [(n, artifacts[a], m, c, use_cache, s) for s in sigs]
     if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_cached, *zip(*[(n, a, m, c, use_cache) for n, a, m, c in jobs])))
+        # Forking a process while other threads run (`vc verify` validates in a background thread)
+        # can copy a lock some thread holds; a fresh interpreter cannot.
+        forked = threading.current_thread() is threading.main_thread()
+        context = multiprocessing.get_context("fork" if forked else "spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+            results = list(pool.map(_cached, *zip(*jobs)))
     else:
-        results = [_cached(n, a, m, c, use_cache) for n, a, m, c in jobs]
+        results = [_cached(*job) for job in jobs]
     done: dict[str, dict[str, Row]] = {}
-    for (name, *_), result in zip(jobs, results):
-        for r in result:
-            row = Row(**r)
-            done.setdefault(name, {})[coverage_name(row.function, artifacts[name].abi)] = row
+    for r in results:
+        row = Row(**r)
+        done.setdefault(row.contract, {})[coverage_name(row.function, artifacts[row.contract].abi)] = row
+    for name, sigs in skipped.items():
+        for s in sigs:
+            done.setdefault(name, {})[coverage_name(s, artifacts[name].abi)] = Row(
+                name, s, "skipped", "not in the subset this run validated (validation_functions)")
     for cov in check_coverage(artifacts):
         if contracts is not None and cov.contract not in contracts:
             continue
