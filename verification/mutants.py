@@ -38,6 +38,9 @@ class Mutant:
     replace: str
     description: str
     checks: tuple[str, ...]
+    #: For the "validation" check: the functions validated against their models on the mutant's
+    #: bytecode (the ones the edit is in; the rest of the contract is unchanged).
+    validate: tuple[str, ...] = ()
 
 
 MUTANTS: list[Mutant] = [
@@ -195,6 +198,45 @@ MUTANTS: list[Mutant] = [
     Mutant("M51", "P11", "stock/StockLedger.sol", "uint256(sale.reserveBps) * steps",
            "uint256(_params.liquidationReserveBps) * steps", "a liquidation's reserve read live, not its own",
            ("probe_snapshots",)),
+    # Caught by translation validation of the mutated function's bytecode against its model
+    # (verification/bytecode): bugs in code the models describe correctly.
+    Mutant("M52", "P3", "Commune.sol", "        if (counted < threshold) revert LabourBelowThreshold",
+           "        if (counted <= threshold) revert LabourBelowThreshold", "join refused at exactly the threshold "
+           "(off by one)", ("validation",), ("join()",)),
+    Mutant("M53", "P3", "Commune.sol", "            _countedLabour[msg.sender] = counted - threshold;",
+           "            _countedLabour[tx.origin] = counted - threshold;",
+           "join spends the labour of tx.origin, not the caller's (the wrong address)", ("validation",), ("join()",)),
+    Mutant("M54", "P1", "Commune.sol", "        roll.memberCount += 1;", "        roll.memberCount = 1;",
+           "the member count overwritten on admission instead of added to", ("validation",), ("join()",)),
+    Mutant("M55", "P1", "Commune.sol", "        roll.lastShareId = uint64(shareId);",
+           "        roll.lastShareId = uint64(shareId - 1);", "the last share id not advanced: the next member "
+           "gets the same id (off by one)", ("validation",), ("join()",)),
+    Mutant("M56", "P12", "Commune.sol", "        _roll.quorumCap = uint24(quorumCap_);\n", "",
+           "a parameter change that keeps the old quorum cap (one field not written)", ("validation",),
+           ("setParameters(uint256,uint256)",)),
+    Mutant("M57", "P12", "Commune.sol", "quorumCap_ == 0 || quorumCap_ > MAX_QUORUM_CAP",
+           "quorumCap_ == 0 || quorumCap_ >= MAX_QUORUM_CAP", "the quorum cap's upper bound refused (off by one)",
+           ("validation",), ("setParameters(uint256,uint256)",)),
+    Mutant("M58", "P10", "Commune.sol", "        if (msg.sender != governance()) revert CommuneOnlyGovernance",
+           "        if (msg.sender != CommuneArgs.factory()) revert CommuneOnlyGovernance",
+           "parameters changed by the factory, not governance (a check against the wrong address)",
+           ("validation",), ("setParameters(uint256,uint256)",)),
+    Mutant("M59", "P1", "Commune.sol", "        if (_roll.memberCount == 1) revert CommuneLastMember",
+           "        if (_roll.memberCount == 0) revert CommuneLastMember", "the last member may leave (off by one)",
+           ("validation",), ("leave()",)),
+    Mutant("M60", "P10", "Commune.sol", "ICommitments(stock_).commitments(msg.sender);",
+           "ICommitments(stock_).commitments(tx.origin);", "leave checks tx.origin's commitments, not the caller's "
+           "(the wrong address)", ("validation",), ("leave()",)),
+    Mutant("M61", "P4", "Commune.sol", "        if (address(treasury_) != address(0)) treasury_.onLeave(member);",
+           "        if (address(treasury_) != address(0)) treasury_.onLeave(tx.origin);",
+           "the treasury told that tx.origin left, not the member (the wrong address)", ("validation",),
+           ("leave()",)),
+    Mutant("M62", "P5", "BondSeries.sol", "        uint256 total = totalPaid + amount;",
+           "        uint256 total = amount;", "a payment overwrites the series' total paid instead of adding to it",
+           ("validation",), ("pay(uint256)",)),
+    Mutant("M63", "P5", "BondSeries.sol", "        if (supply > face_) revert BondSeriesFaceExceeded",
+           "        if (supply >= face_) revert BondSeriesFaceExceeded", "the last bond of a series refused (off by one)",
+           ("validation",), ("mint(address,uint256)",)),
 ]
 
 
@@ -214,7 +256,7 @@ class MutantResult:
 NOT_DEPLOYED = ("mocks", "probes", "CommuneFactory.sol", "factory", "ICommuneFactoryErrors.sol")
 
 #: Checks that deploy the membership contract alone (its mutants compile only what it imports).
-MEMBERSHIP_ONLY = {"conformance", "abi_nonpayable"}
+MEMBERSHIP_ONLY = {"conformance", "abi_nonpayable", "validation"}
 
 
 #: Source files whose code has no contract of its own: it is compiled into the contracts inheriting it.
@@ -291,6 +333,15 @@ def _check(m: Mutant, artifacts: Any) -> MutantResult:
                 return MutantResult(m, check, str(exc))
             except Exception as exc:  # a mutant may break deployment itself
                 return MutantResult(m, check, f"{type(exc).__name__}: {exc}")
+        elif check == "validation":
+            from verification.bytecode.run import validate_mutant
+
+            try:
+                refuted = validate_mutant(m.file, artifacts, m.validate or None)
+            except Exception as exc:  # a mutant may break the validator's reading of the code
+                return MutantResult(m, check, f"{type(exc).__name__}: {exc}")
+            if refuted:
+                return MutantResult(m, check, refuted)
         elif check == "conformance":
             for seed in range(CONFORMANCE_SEEDS):
                 try:

@@ -49,7 +49,11 @@ class Row:
 #: stock, or a membership alone).
 SPECS: list[tuple[str, str, str, tuple[dict, ...]]] = [
     ("Commune", "Commune", "verification.bytecode.commune_spec", ({"wired": True}, {"wired": False})),
+    ("BondSeries", "BondSeries", "verification.bytecode.bondseries_spec", ({},)),
 ]
+
+#: Failure kinds that decide nothing about the code: the solver gave up, or halmos stopped.
+UNDECIDED = ("unknown", "stuck")
 
 
 def _sources_digest() -> str:
@@ -106,8 +110,12 @@ def _validate_functions(name: str, artifact: Any, module: str, configs: tuple[di
             row.paths += out.paths
             row.variants += [f"{spec.name}: {v.label}" for v in fn.variants]
             if not out.validated and row.status == "validated":
-                first = out.failures[0]
-                row.status = "failed"
+                # A refutation fails the function; a solver that gave up (or halmos stopping)
+                # leaves it not validated, with the reason.
+                refuted = [f for f in out.failures if f.kind not in UNDECIDED]
+                first = (refuted or out.failures)[0]
+                row.status = "failed" if refuted else "not validated"
+                row.reason = "" if refuted else f"undecided: {first.kind}: {first.detail}"
                 row.failure = f"[{spec.name}] " + first.describe()
                 row.failed_at = {"configuration": spec.name, "variant": first.variant, "kind": first.kind,
                                  "detail": first.detail, "path": first.path, "model_value": first.model_value,
@@ -228,13 +236,15 @@ def validate_all(artifacts: Any, *, use_cache: bool = True, workers: int = 1,
     return rows
 
 
-def validate_mutant(file: str, artifacts: Any) -> str:
-    """Validate the contract a mutated source file compiles to: the first failure, or ""."""
+def validate_mutant(file: str, artifacts: Any, functions: tuple[str, ...] | None = None) -> str:
+    """Validate the contract a mutated source file compiles to (only ``functions``, if given, in
+    every configuration): the first refutation, or "" (a function the solver could not decide
+    catches nothing)."""
     name = Path(file).stem
     for contract, artifact, module, configs in SPECS:
         if artifact == name:
-            for r in _validate_contract(contract, artifacts[artifact], module, configs):
-                if r["status"] != "validated":
+            for r in _validate_functions(contract, artifacts[artifact], module, configs, functions):
+                if r["status"] == "failed":
                     return f"{r['function']}: {r['failure'].splitlines()[0]}"
             return ""
     raise ValueError(f"no validation specification covers {file}")
