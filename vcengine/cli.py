@@ -371,13 +371,16 @@ def demo(chain: str, as_json: bool) -> None:
 @click.option("--economy-steps", default=10, show_default=True,
               help="Random calls per economic conformance run (after the scripted opening).")
 @click.option("--long", "long_run", is_flag=True,
-              help="A long conformance run: 10 runs x 200 calls of each system (minutes, not seconds).")
+              help="A long conformance run: 10 runs x 200 calls of each system and 10,000 rules of each "
+                   "system's stateful machine (tens of minutes).")
+@click.option("--stateful-steps", default=0, show_default=True,
+              help="Rules of each system's Hypothesis machine with the models as the oracle (0: skip).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Write verification-report.md and verification-report.json into this folder.")
 @json_option
 @handle_errors
 def verify(no_mutants: bool, no_smtchecker: bool, runs: int, steps: int, economy_runs: int, economy_steps: int,
-           long_run: bool, out_dir: str | None, as_json: bool) -> None:
+           long_run: bool, stateful_steps: int, out_dir: str | None, as_json: bool) -> None:
     """Prove P1 to P10 with Z3, check model coverage and conformance, and catch every seeded mutant."""
     from rich.table import Table
 
@@ -385,10 +388,11 @@ def verify(no_mutants: bool, no_smtchecker: bool, runs: int, steps: int, economy
 
     if long_run:
         runs, steps, economy_runs, economy_steps = 10, 200, 10, 200
+        stateful_steps = max(stateful_steps, 10_000)
     console = Console(highlight=False, soft_wrap=True)
     report = run_verify(load_artifacts(), say=console.print, conformance_runs=runs, conformance_steps=steps,
                         economy_runs=economy_runs, economy_steps=economy_steps, mutants=not no_mutants,
-                        smtchecker=not no_smtchecker)
+                        smtchecker=not no_smtchecker, stateful_steps=stateful_steps)
     table = Table(title="Properties")
     for column in ("property", "name", "contract (methods modelled)", "result", "time (s)"):
         table.add_column(column, justify="right" if column == "time (s)" else "left")

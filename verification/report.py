@@ -86,6 +86,9 @@ class VerifyReport:
         for system, r in self.conformance.get("systems", {}).items():
             lines.append(f"- {system}: {'agree' if r['ok'] else 'DIVERGE'} after {r['calls']} calls"
                          + (f" ({r['divergence']})" if r["divergence"] else ""))
+        for system, r in self.conformance.get("stateful", {}).items():
+            lines.append(f"- {system}, stateful machine: {'agree' if r['ok'] else 'DIVERGE'} after {r['steps']} "
+                         f"rules ({r['seconds']} s)" + (f"\n\n```\n{r['failure']}\n```" if r["failure"] else ""))
         if self.mutants:
             lines += ["", "## Mutants", "", "| Id | Property | File | Mutation | Caught by |", "|---|---|---|---|---|"]
             lines += [f"| {m['id']} | {m['property']} | {m['file']} | {m['description']} | "
@@ -110,7 +113,10 @@ class VerifyReport:
 
 
 def verify(artifacts: Any, say: Callable[[str], None] = lambda _: None, conformance_runs: int = 3,
-           conformance_steps: int = 40, economy_runs: int = 1, economy_steps: int = 10, mutants: bool = True, smtchecker: bool = True) -> VerifyReport:
+           conformance_steps: int = 40, economy_runs: int = 1, economy_steps: int = 10, mutants: bool = True, smtchecker: bool = True,
+           stateful_steps: int = 0) -> VerifyReport:
+    """`stateful_steps` rules of each system's Hypothesis machine (`verification/stateful.py`, the
+    models as the oracle); 0 skips them."""
     from verification.conformance import Divergence, run_conformance
     from verification.economy_conformance import run_economy_conformance
 
@@ -154,6 +160,19 @@ def verify(artifacts: Any, say: Callable[[str], None] = lambda _: None, conforma
         say(f"  {system:<32} {runs} run(s) x (opening + {steps} random): "
             f"{'agree' if divergence is None else 'DIVERGE'} after {calls} calls"
             + (f": {divergence}" if divergence else ""))
+    if stateful_steps:
+        from verification.stateful import SYSTEMS, run_stateful
+
+        say(f"Stateful machines (Hypothesis, 20 actors, the Z3 models as the oracle; at least {stateful_steps} "
+            "rules each):")
+        report.conformance["stateful"] = {}
+        for system in SYSTEMS:
+            run = run_stateful(system, stateful_steps)
+            report.conformance["stateful"][system] = run.to_json()
+            if not run.ok:
+                report.conformance.update(ok=False, divergence=f"{system} (stateful): {run.failure}")
+            say(f"  {system:<32} {run.steps} rules in {run.seconds:.1f} s: "
+                + ("agree" if run.ok else f"DIVERGE: {run.failure}"))
     if mutants:
         say("Mutants (each a small edit of the real sources that breaks one property):")
         for r in mutant_results():
