@@ -372,7 +372,10 @@ def demo(chain: str, as_json: bool) -> None:
 @click.option("--economy-steps", default=10, show_default=True,
               help="Random calls per economic conformance run (after the scripted opening).")
 @click.option("--long", "long_run", is_flag=True,
-              help="A long conformance run: 10 runs x 200 calls of each system (minutes, not seconds).")
+              help="A long conformance run: 10 runs x 200 calls of each system and 10,000 rules of each "
+                   "system's stateful machine (tens of minutes).")
+@click.option("--stateful-steps", default=0, show_default=True,
+              help="Rules of each system's Hypothesis machine with the models as the oracle (0: skip).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Write verification-report.md and verification-report.json into this folder.")
 @click.option("--no-validation", is_flag=True,
@@ -390,7 +393,7 @@ def demo(chain: str, as_json: bool) -> None:
 @json_option
 @handle_errors
 def verify(no_mutants: bool, no_smtchecker: bool, runs: int, steps: int, economy_runs: int, economy_steps: int,
-           long_run: bool, out_dir: str | None, no_validation: bool, no_validation_cache: bool,
+           long_run: bool, stateful_steps: int, out_dir: str | None, no_validation: bool, no_validation_cache: bool,
            validation_workers: int, validate_only: tuple[str, ...], allow_unvalidated: bool, as_json: bool) -> None:
     """Prove P1 to P12 with Z3, check model coverage, conformance and the bytecode against the models,
     and catch every seeded mutant."""
@@ -400,6 +403,7 @@ def verify(no_mutants: bool, no_smtchecker: bool, runs: int, steps: int, economy
 
     if long_run:
         runs, steps, economy_runs, economy_steps = 10, 200, 10, 200
+        stateful_steps = max(stateful_steps, 10_000)
     subset: dict[str, tuple[str, ...]] | None = None
     for item in validate_only:
         contract, sep, function = item.partition(":")
@@ -420,7 +424,8 @@ def verify(no_mutants: bool, no_smtchecker: bool, runs: int, steps: int, economy
                         economy_runs=economy_runs, economy_steps=economy_steps, mutants=not no_mutants,
                         smtchecker=not no_smtchecker, validation=not no_validation,
                         validation_cache=not no_validation_cache, validation_workers=validation_workers,
-                        validation_functions=subset, allow_unvalidated=allow_unvalidated)
+                        validation_functions=subset, allow_unvalidated=allow_unvalidated,
+                        stateful_steps=stateful_steps)
     table = Table(title="Properties")
     for column in ("property", "name", "contract (methods modelled)", "result", "code (functions validated)",
                    "time (s)"):

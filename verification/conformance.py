@@ -116,9 +116,10 @@ class Concrete:
 class ModelRunner(Concrete):
     """The membership model, from its founders, with arguments given by name."""
 
-    def __init__(self, founders: list[int], factory: int = 0):
+    def __init__(self, founders: list[int], factory: int = 0, threshold: int = THRESHOLD,
+                 quorum_cap: int = QUORUM_CAP):
         # The clone as `createMembership` leaves it: initialised by its factory, then the founders.
-        s = cm.initialize_prologue(cm.empty(), z3.IntVal(THRESHOLD), z3.IntVal(QUORUM_CAP))
+        s = cm.initialize_prologue(cm.empty(), z3.IntVal(threshold), z3.IntVal(quorum_cap))
         for f in founders:
             s = cm.admit(s, z3.BitVecVal(f, 160))
         # Membership-only commune: no common stock and no treasury, so nobody has commitments, no
@@ -230,7 +231,6 @@ def run_conformance(seed: int = 0, steps: int = 40, artifacts: Any = None, chain
     Raises Divergence naming the first call where chain and model disagree.
     """
     from vcengine.chains import TesterChain
-    from vcengine.client import ContractReverted
     from vcengine.commune import CommuneClient
 
     chain = chain or TesterChain()
@@ -248,29 +248,41 @@ def run_conformance(seed: int = 0, steps: int = 40, artifacts: Any = None, chain
             name, who, value, args = opening[step]
         else:
             name, who, value, args = random_calls(rng, model.read(model.s.claimCount), model, ints)
-        call = f"{name} by actor {who} with value {value} {args}"
-        chain_args = _chain_args(name, args, addresses)
-        try:
-            if name == "<receive or fallback>":
-                commune.send_value(accounts[who], value or 1)
-                value = value or 1
-            else:
-                commune.transact(name, *chain_args, sender=accounts[who], value=value)
-            chain_reverted = False
-        except ContractReverted:
-            chain_reverted = True
-        model_args = {k: (ints[v] if k in ("from", "to", "operator", "founder") else v) for k, v in args.items()}
-        model_reverted = model.apply(name, ints[who], value, model_args)
-        if chain_reverted != model_reverted:
-            raise Divergence(step, call, f"chain {'reverted' if chain_reverted else 'succeeded'}, "
-                                         f"model {'reverts' if model_reverted else 'succeeds'}")
-        touched = {who} | {v for k, v in args.items() if k in ("from", "to", "operator")}
-        if name == "attest" and args.get("claimId", 0) >= 1 and args["claimId"] <= commune.claim_count():
-            worker = commune.labour_claim(args["claimId"]).worker
-            touched |= {addresses.index(worker)} if worker in addresses else set()
-        full = step % 10 == 9 or step == total - 1
-        _compare(step, call, commune, model, addresses, ints, None if full else touched)
+        check_call(commune, model, accounts, step, name, who, value, args,
+                   full=step % 10 == 9 or step == total - 1)
     return total
+
+
+def check_call(commune: Any, model: ModelRunner, accounts: list[Any], step: int, name: str, who: int, value: int,
+               args: dict[str, Any], full: bool = False) -> None:
+    """Send one call (actor indices in `args`) to the contract and apply it to the model: the call
+    must revert on chain exactly when the model reverts, and then the values it can have touched
+    (every value if `full`) must agree. Raises Divergence."""
+    from vcengine.client import ContractReverted
+
+    addresses = [a.address for a in accounts]
+    ints = [int(a, 16) for a in addresses]
+    call = f"{name} by actor {who} with value {value} {args}"
+    chain_args = _chain_args(name, args, addresses)
+    try:
+        if name == "<receive or fallback>":
+            commune.send_value(accounts[who], value or 1)
+            value = value or 1
+        else:
+            commune.transact(name, *chain_args, sender=accounts[who], value=value)
+        chain_reverted = False
+    except ContractReverted:
+        chain_reverted = True
+    model_args = {k: (ints[v] if k in ("from", "to", "operator", "founder") else v) for k, v in args.items()}
+    model_reverted = model.apply(name, ints[who], value, model_args)
+    if chain_reverted != model_reverted:
+        raise Divergence(step, call, f"chain {'reverted' if chain_reverted else 'succeeded'}, "
+                                     f"model {'reverts' if model_reverted else 'succeeds'}")
+    touched = {who} | {v for k, v in args.items() if k in ("from", "to", "operator")}
+    if name == "attest" and 1 <= args.get("claimId", 0) <= model.read(model.s.claimCount):
+        worker = model.read(model.s.claimWorker[z3.IntVal(args["claimId"])])
+        touched |= {ints.index(worker)} if worker in ints else set()
+    _compare(step, call, commune, model, addresses, ints, None if full else touched)
 
 
 def _chain_args(name: str, args: dict[str, Any], addresses: list[str]) -> list[Any]:

@@ -58,12 +58,14 @@ def repays(principal: int, rate: int, rent: int, periods: int) -> bool:
 class Economy:
     """A deployed commune and its composed models, stepped together."""
 
-    def __init__(self, artifacts: Any = None, chain: Any = None):
+    def __init__(self, artifacts: Any = None, chain: Any = None, actors: int = ACTORS, purse: int = BIG):
+        """`actors` accounts take part (0-2 members, 5 the vendor); those past the first `ACTORS`
+        get `purse` tokens from the faucet (a small purse puts whole-balance payments in reach)."""
         from vcengine.chains import TesterChain
         from vcengine.deploy import CommuneParams, deploy_commune
 
         self.chain = chain or TesterChain()
-        self.accounts = self.chain.accounts[:ACTORS]
+        self.accounts = self.chain.accounts[:actors]
         self.addresses = [a.address for a in self.accounts]
         self.ints = [int(a, 16) for a in self.addresses]
         params = CommuneParams(founders=self.addresses[:FOUNDERS], period_seconds=PERIOD, grace_seconds=GRACE,
@@ -73,7 +75,7 @@ class Economy:
         self.token = self.d.test_token
         stock, treasury = int(self.d.stock.address, 16), int(self.d.treasury.address, 16)
         for i, account in enumerate(self.accounts):
-            self.token.faucet(account.address, BIG, sender=account)
+            self.token.faucet(account.address, BIG if i < ACTORS else purse, sender=account)
             if i != 5:
                 self.token.approve(self.d.stock.address, 2**256 - 1, sender=account)
                 self.token.approve(self.d.treasury.address, 2**256 - 1, sender=account)
@@ -210,6 +212,10 @@ class Economy:
         }.get(fn, lambda: [args["assetId"]] if "assetId" in args else [])()
 
     def _inputs(self, contract: str, fn: str, who: int, args: dict[str, Any], now: int) -> dict[Any, Any]:
+        """The models' inputs from outside the contracts, computed before the call is sent (the
+        payer's balance is the one the call sees)."""
+        if contract == "treasury":
+            return {mm.PULL_OK: self.pull_ok(who, args.get("amount", 0))}
         if contract != "stock":
             return {}
         s, read = self.stock.s, self.stock.read
@@ -269,7 +275,7 @@ class Economy:
         caller = self.ints[who]
         if contract == "treasury":
             targs: dict[Any, Any] = {mm.AMOUNT: args.get("amount", 0), mm.ACCOUNT: self.ints[args.get("member", 0)],
-                                     mm.PULL_OK: self.pull_ok(who, args.get("amount", 0)), mm.ASSET: 1,
+                                     mm.PULL_OK: inputs[mm.PULL_OK], mm.ASSET: 1,
                                      mm.RENT: args.get("amount", 0), mm.START: now, mm.FIRST: 0, mm.PERIODS: 1,
                                      mm.DONATION: 0}
             if fn == "release":
@@ -349,6 +355,34 @@ class Economy:
     def _must(reverted: bool, what: str) -> None:
         if reverted:
             raise Divergence(-1, what, "the model of a nested call reverts where the caller's model succeeded")
+
+    def check(self, step: int, name: str, who: int, value: int, args: dict[str, Any], full: bool = False) -> None:
+        """One call on chain and in the models (`closes` absolute), then the comparison: the call
+        must revert on chain exactly when the models say, and then what it can have touched (every
+        value if `full`) must agree. Raises Divergence naming the call."""
+        call = f"{name} by actor {who} with value {value} {args}"
+        try:
+            chain_reverted, model_reverted = self.call(name, who, value, dict(args))
+        except Divergence as exc:
+            raise Divergence(step, call, exc.what) from None
+        if chain_reverted != model_reverted:
+            raise Divergence(step, call, f"chain {'reverted' if chain_reverted else 'succeeded'}, "
+                                         f"model {'reverts' if model_reverted else 'succeeds'}")
+        # In between full comparisons, what the call can have touched. A call both sides refused
+        # changed nothing on either (a revert undoes every write, and the model's refused
+        # transition is the identity), so there is nothing new to compare.
+        if chain_reverted and model_reverted and not full:
+            return
+        touched = {who} | {v for k, v in args.items() if k in ("to", "from", "member", "vendor") and isinstance(v, int)}
+        a = z3.IntVal(args.get("assetId", 0))
+        touched |= {self.ints.index(x) for x in (self.stock.read(self.stock.s.leader[a]),
+                                                 self.stock.read(self.stock.s.renter[a])) if x in self.ints}
+        asset = args.get("assetId", args.get("asset"))
+        if name == "stock.claim":
+            asset = self.stock.read(self.stock.s.bidAsset[z3.IntVal(args["bidId"])])
+        for what, on_chain, in_model in self.compare(None if full else {asset}, None if full else touched):
+            if on_chain != in_model:
+                raise Divergence(step, call, f"{what}: chain {on_chain}, model {in_model}")
 
     # ------------------------------------------------------------------ compare
 
@@ -697,31 +731,8 @@ def run_economy_conformance(seed: int = 0, steps: int = 40, artifacts: Any = Non
             continue
         if "closes" in args:
             args = {**args, "closes": eco.now() + int(args["closes"])}
-        call = f"{name} by actor {who} with value {value} {args}"
         if on_step:
-            on_step(step, call)
-        try:
-            chain_reverted, model_reverted = eco.call(name, who, value, dict(args))
-        except Divergence as exc:
-            raise Divergence(step, call, exc.what) from None
+            on_step(step, f"{name} by actor {who} with value {value} {args}")
+        eco.check(step, name, who, value, args, full=step % 10 == 9 or step == len(opening) + steps - 1)
         calls += 1
-        if chain_reverted != model_reverted:
-            raise Divergence(step, call, f"chain {'reverted' if chain_reverted else 'succeeded'}, "
-                                         f"model {'reverts' if model_reverted else 'succeeds'}")
-        # Every value every few calls and at the end; in between, what the call can have touched. A
-        # call both sides refused changed nothing on either (a revert undoes every write, and the
-        # model's refused transition is the identity), so there is nothing new to compare.
-        full = step % 10 == 9 or step == len(opening) + steps - 1
-        if chain_reverted and model_reverted and not full:
-            continue
-        touched = {who} | {v for k, v in args.items() if k in ("to", "from", "member", "vendor") and isinstance(v, int)}
-        touched |= {eco.ints.index(x) for x in (eco.stock.read(eco.stock.s.leader[z3.IntVal(args.get("assetId", 0))]),
-                                                eco.stock.read(eco.stock.s.renter[z3.IntVal(args.get("assetId", 0))]))
-                    if x in eco.ints}
-        asset = args.get("assetId", args.get("asset"))
-        if name == "stock.claim":
-            asset = eco.stock.read(eco.stock.s.bidAsset[z3.IntVal(args["bidId"])])
-        for what, on_chain, in_model in eco.compare(None if full else {asset}, None if full else touched):
-            if on_chain != in_model:
-                raise Divergence(step, call, f"{what}: chain {on_chain}, model {in_model}")
     return calls

@@ -151,6 +151,9 @@ class VerifyReport:
         for system, r in self.conformance.get("systems", {}).items():
             lines.append(f"- {system}: {'agree' if r['ok'] else 'DIVERGE'} after {r['calls']} calls"
                          + (f" ({r['divergence']})" if r["divergence"] else ""))
+        for system, r in self.conformance.get("stateful", {}).items():
+            lines.append(f"- {system}, stateful machine: {'agree' if r['ok'] else 'DIVERGE'} after {r['steps']} "
+                         f"rules ({r['seconds']} s)" + (f"\n\n```\n{r['failure']}\n```" if r["failure"] else ""))
         lines += ["", "## Translation validation", ""] + self._validation_markdown()
         if self.mutants:
             lines += ["", "## Mutants", "", "| Id | Property | File | Mutation | Caught by |", "|---|---|---|---|---|"]
@@ -221,10 +224,12 @@ def verify(artifacts: Any, say: Callable[[str], None] = lambda _: None, conforma
            conformance_steps: int = 40, economy_runs: int = 1, economy_steps: int = 10, mutants: bool = True,
            smtchecker: bool = True, validation: bool = True, validation_cache: bool = True,
            validation_workers: int = 1, validation_functions: dict[str, tuple[str, ...]] | None = None,
-           allow_unvalidated: bool = False) -> VerifyReport:
+           allow_unvalidated: bool = False, stateful_steps: int = 0) -> VerifyReport:
     """Run every check and return the report. ``validation_functions`` validates only those
     functions of those contracts (the others of a contract listed are reported as skipped);
-    ``allow_unvalidated`` lets functions without a specification (or skipped) pass `ok`."""
+    ``allow_unvalidated`` lets functions without a specification (or skipped) pass `ok`;
+    `stateful_steps` rules of each system's Hypothesis machine (`verification/stateful.py`, the
+    models as the oracle); 0 skips them."""
     from verification.conformance import Divergence, run_conformance
     from verification.economy_conformance import run_economy_conformance
 
@@ -274,6 +279,19 @@ def verify(artifacts: Any, say: Callable[[str], None] = lambda _: None, conforma
         say(f"  {system:<32} {runs} run(s) x (opening + {steps} random): "
             f"{'agree' if divergence is None else 'DIVERGE'} after {calls} calls"
             + (f": {divergence}" if divergence else ""))
+    if stateful_steps:
+        from verification.stateful import SYSTEMS, run_stateful
+
+        say(f"Stateful machines (Hypothesis, 20 actors, the Z3 models as the oracle; at least {stateful_steps} "
+            "rules each):")
+        report.conformance["stateful"] = {}
+        for system in SYSTEMS:
+            run = run_stateful(system, stateful_steps)
+            report.conformance["stateful"][system] = run.to_json()
+            if not run.ok:
+                report.conformance.update(ok=False, divergence=f"{system} (stateful): {run.failure}")
+            say(f"  {system:<32} {run.steps} rules in {run.seconds:.1f} s: "
+                + ("agree" if run.ok else f"DIVERGE: {run.failure}"))
     if validation:
         say("Translation validation (each function's bytecode on halmos' symbolic EVM against its model):")
         rows = validation_results()
