@@ -439,7 +439,9 @@ def verify(no_mutants: bool, no_smtchecker: bool, runs: int, steps: int, economy
         console.print(f"report: {md} and {js}")
     summary = report.to_json()
     mutants = summary["mutants"]
-    console.print(f"mutants: {mutants['killed']}/{mutants['total']} caught")
+    console.print(f"mutants: {mutants['killed']}/{mutants['total']} caught"
+                  + (f" ({mutants['not_run']} not run: only translation validation catches them)"
+                     if mutants["not_run"] else ""))
     if report.validation_ran:
         v = summary["validation"]
         validated = sum(c["validated"] for c in v["contracts"].values())

@@ -64,7 +64,7 @@ class VerifyReport:
         validated = (not any(r["status"] == "failed" for r in self.validation)
                      and (self.allow_unvalidated or not self.unvalidated))
         return (all(p["proved"] for p in self.proofs) and all(c["ok"] for c in self.coverage)
-                and self.conformance.get("ok", False) and all(m["caught_by"] for m in self.mutants) and validated)
+                and self.conformance.get("ok", False) and all(m["caught_by"] or m.get("not_run") for m in self.mutants) and validated)
 
     def validation_counts(self) -> dict[str, dict[str, int]]:
         """Per contract: functions, and how many of them each status holds."""
@@ -102,11 +102,13 @@ class VerifyReport:
 
     def to_json(self) -> dict[str, Any]:
         killed = sum(1 for m in self.mutants if m["caught_by"])
+        not_run = sum(1 for m in self.mutants if m.get("not_run"))
         return {"ok": self.ok, "seconds": round(self.seconds, 1), "properties": self.properties(),
                 "coverage": {c["contract"]: {"functions": c["functions"], "missing": c["missing"], "ok": c["ok"]}
                              for c in self.coverage},
                 "conformance": self.conformance,
-                "mutants": {"total": len(self.mutants), "killed": killed, "survived": len(self.mutants) - killed,
+                "mutants": {"total": len(self.mutants), "killed": killed, "survived": len(self.mutants) - killed - not_run,
+                            "not_run": not_run,
                             "list": self.mutants},
                 "smtchecker": self.smtchecker,
                 "complete": self.complete,
@@ -158,7 +160,8 @@ class VerifyReport:
         if self.mutants:
             lines += ["", "## Mutants", "", "| Id | Property | File | Mutation | Caught by |", "|---|---|---|---|---|"]
             lines += [f"| {m['id']} | {m['property']} | {m['file']} | {m['description']} | "
-                      f"{m['caught_by'] or '**SURVIVED**'} |" for m in self.mutants]
+                      f"{m['caught_by'] or ('not run: ' + m['not_run'] if m.get('not_run') else '**SURVIVED**')} |"
+                      for m in self.mutants]
         if self.smtchecker:
             lines += ["", "## Second line: SMTChecker (not part of the result)", "", "| Line | Contract | Status |",
                       "|---|---|---|"]
@@ -242,9 +245,13 @@ def verify(artifacts: Any, say: Callable[[str], None] = lambda _: None, conforma
         resolve_subset(artifacts, validation_functions)  # a subset that names no specified function fails now
         validation_results = _start_validation(artifacts, validation_cache, validation_workers, validation_functions)
     if mutants:  # likewise, compiled and checked
-        from verification.mutants import start_mutants
+        from verification.mutants import MUTANTS, start_mutants
 
-        mutant_results = start_mutants()
+        # A mutant only translation validation can catch is not run without it: the report lists it
+        # as not run (never as caught, never as survived).
+        run_now = [m for m in MUTANTS if validation or "validation" not in m.checks]
+        not_run = [m for m in MUTANTS if m not in run_now]
+        mutant_results = start_mutants(run_now)
     say("Proofs (Z3, induction over every function, any number of members):")
     for r in prove_all().results:
         report.proofs.append({"property": r.prop, "statement": r.statement, "proved": r.proved,
@@ -315,6 +322,10 @@ def verify(artifacts: Any, say: Callable[[str], None] = lambda _: None, conforma
                                    "caught_by": r.caught_by, "detail": r.detail})
             status = f"caught by {r.caught_by}" if r.caught else "SURVIVED"
             say(f"  {m.id} {m.prop:<4} {m.file:<16} {m.description:<58} {status}")
+        for m in not_run:
+            report.mutants.append({"id": m.id, "property": m.prop, "file": m.file, "description": m.description,
+                                   "caught_by": None, "detail": "", "not_run": "translation validation not run"})
+            say(f"  {m.id} {m.prop:<4} {m.file:<16} {m.description:<58} not run (--no-validation)")
     if smtchecker:
         from verification.smtchecker import run_smtchecker
 
