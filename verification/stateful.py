@@ -123,6 +123,18 @@ class Lockstep(RuleBasedStateMachine):
         self.step_no += 1
         return self.step_no - 1, self.step_no % FULL_EVERY == 0
 
+    def teardown(self) -> None:
+        """Compare everything at the end of an example (unless the last step just did, or failed),
+        then put the chain back."""
+        try:
+            if self.clean and self.step_no % FULL_EVERY:
+                self.compare_all()
+        finally:
+            self.chain.revert(self.snapshot)
+
+    def compare_all(self) -> None:
+        raise NotImplementedError
+
     def diverged(self, exc: Divergence) -> StatefulDivergence:
         calls = "\n".join(f"  {i}: {c}" for i, c in enumerate(self.log))
         return StatefulDivergence(f"{exc}\ncalls of this example:\n{calls}")
@@ -159,13 +171,6 @@ class MembershipLockstep(Lockstep):
         self.snapshot = self.chain.snapshot()
         self.model = ModelRunner(self.ints[:FOUNDERS], w["factory"], THRESHOLD, QUORUM_CAP)
         self.model.transitions = [self.replace.get(t.name, t) for t in self.model.transitions]
-
-    def teardown(self) -> None:
-        try:
-            if self.clean and self.step_no % FULL_EVERY:
-                self.compare_all()
-        finally:
-            self.chain.revert(self.snapshot)
 
     def compare_all(self) -> None:
         step, call = self.step_no, "(end of example)"
@@ -375,13 +380,6 @@ class EconomyLockstep(Lockstep):
         self.eco.stock.s, self.eco.treasury.s, self.eco.series = w["stock"], w["treasury"], {}
         self.eco.stock.transitions = [self.replace.get(t.name, t) for t in w["stock_transitions"]]
         self.eco.treasury.transitions = [self.replace.get(f"treasury.{t.name}", t) for t in w["treasury_transitions"]]
-
-    def teardown(self) -> None:
-        try:
-            if self.clean and self.step_no % FULL_EVERY:
-                self.compare_all()
-        finally:
-            self.chain.revert(self.snapshot)
 
     def compare_all(self) -> None:
         for what, on_chain, in_model in self.eco.compare():
