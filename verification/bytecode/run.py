@@ -199,9 +199,9 @@ def validate_all(artifacts: Any, *, use_cache: bool = True, workers: int = 1,
         if contracts is not None and n not in contracts:
             continue
         sigs = _signatures(artifacts[a], m, c)
-        if n in chosen:
-            skipped[n] = [s for s in sigs if s not in chosen[n]]
-            sigs = [s for s in sigs if s in chosen[n]]
+        if functions is not None:  # a subset: every function it does not name is skipped, in every contract
+            skipped[n] = [s for s in sigs if s not in chosen.get(n, ())]
+            sigs = [s for s in sigs if s in chosen.get(n, ())]
         jobs += [(n, artifacts[a], m, c, use_cache, s) for s in sigs]
     if workers > 1 and len(jobs) > 1:
         # Forking a process while other threads run (`vc verify` validates in a background thread)
