@@ -124,11 +124,6 @@ def _validate_functions(name: str, artifact: Any, module: str, configs: tuple[di
     return [asdict(r) for r in rows.values()]
 
 
-def _validate_contract(name: str, artifact: Any, module: str, configs: tuple[dict, ...]) -> list[dict]:
-    """Every function of one contract, in every configuration."""
-    return _validate_functions(name, artifact, module, configs)
-
-
 def _cached(name: str, artifact: Any, module: str, configs: tuple[dict, ...], use_cache: bool,
             signature: str) -> dict:
     """One function's row, from the cache if its key matches. The cache holds one file a function
