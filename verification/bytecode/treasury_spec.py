@@ -67,7 +67,10 @@ def after_release(name: str, received: bool = False):
 
 
 def release_step(s: State, env: Env):
-    return released(s, env, MAX_RELEASE)
+    """`release(maxPeriods)`: up to ``maxPeriods`` of the model's step; non-payable even when
+    it releases nothing (``maxPeriods`` zero or no period begun)."""
+    reverts, post = released(s, env, MAX_RELEASE)
+    return z3.Or(env.value != 0, reverts), post
 
 
 def split_division_lemma(timeout_ms: int = 60_000) -> bool:
@@ -210,7 +213,8 @@ def spec(artifact, root) -> tuple[ContractSpec, list[Function]]:
         name="Treasury", address=c.CLONE, code=code, implementation=(c.IMPLEMENTATION, runtime),
         state=mm.TreasuryState, places=places, links=links,
         neighbours={c.TOKEN: "token", c.COMMUNE: "Commune", c.STOCK: "CommonStock"},
-        bounds=bounds, assume=assume, invariant=tuple(properties.TREASURY_INVARIANT), terms=involved)
+        bounds=bounds, assume=assume, invariant=tuple(properties.TREASURY_INVARIANT), terms=involved,
+        floor_division=True)
 
     def fn(signature: str, name: str, args=(), received: bool = False) -> Function:
         return Function(signature, T[name], args,

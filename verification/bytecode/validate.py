@@ -38,6 +38,8 @@ from verification.bytecode.layout import Place, Storage
 from verification.terms import State, Transition
 
 DEBUG = bool(os.environ.get("VC_VALIDATE_DEBUG"))
+#: Debugging: check only these paths (1-based), e.g. VC_VALIDATE_PATHS=1,4.
+ONLY_PATHS = {int(x) for x in os.environ.get("VC_VALIDATE_PATHS", "").split(",") if x}
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,12 @@ class ContractSpec:
     #: at some points is weaker than the invariant itself, so what is validated holds a fortiori.
     invariant: tuple = ()
     terms: Callable[[State, Env], list[Any]] = lambda s, env: []
+    #: A contract that divides by a symbolic divisor and relies on floor division's order (a time
+    #: grid: a later time is in a later or the same period) and on `perShare * members` fitting:
+    #: `div_order_lemma` and `quotient_product_lemmas` are instantiated, and the model inputs the
+    #: specification defines as code terms are substituted (`ArrayReducer`). Off elsewhere: the
+    #: extra instances slow queries that do not need them (BondSeries' approve: 6 s to a timeout).
+    floor_division: bool = False
 
 
 @dataclass
@@ -325,6 +333,24 @@ def _field_differs(place: Place, model_value: Any, post: Storage, name: str) -> 
     return z3.And(place.key_in_range(ks), z3.Not(place.encodes(word, v))), ks, word
 
 
+def _mentions(t: z3.ExprRef, c: z3.ExprRef) -> bool:
+    """Whether the constant ``c`` occurs in ``t``."""
+    seen: set[int] = set()
+    todo = [t]
+    while todo:
+        e = todo.pop()
+        if e.get_id() in seen:
+            continue
+        seen.add(e.get_id())
+        if e.eq(c):
+            return True
+        if z3.is_quantifier(e):
+            todo.append(e.body())
+        elif z3.is_app(e):
+            todo.extend(e.children())
+    return False
+
+
 class ArrayReducer:
     """Facts with every read of an array written on the path turned into case splits over reads
     of the pre-state's arrays: halmos' definitions of each written array (``v == Store(...)``) are
@@ -333,7 +359,7 @@ class ArrayReducer:
     distributed. An equivalent formula that Z3 decides quickly: the arrays left are uninterpreted.
     `facts` are the reduced facts without the definitions; `term(t)` reduces one more term."""
 
-    def __init__(self, facts: list[z3.BoolRef]):
+    def __init__(self, facts: list[z3.BoolRef], definitions: bool = False):
         defs, rest = [], []
         for f in facts:
             if z3.is_eq(f) and z3.is_const(f.arg(0)) and f.arg(0).decl().kind() == z3.Z3_OP_UNINTERPRETED \
@@ -345,11 +371,45 @@ class ArrayReducer:
         for var, value in defs:  # each definition names only earlier ones
             subst[var.get_id()] = (var, z3.substitute(value, *[(v, t) for v, t in subst.values()]) if subst else value)
         self.pairs = [(v, t) for v, t in subst.values()]
+        # Scalar definitions (`c == t`, `c` a constant not in `t`: a model input the specification
+        # ties to the code's term, e.g. the block time or the grid's origin) are substituted too, so
+        # the model's terms and the code's are built of the same leaves (and their quotients are
+        # one application when their arguments simplify alike: `Checker._congruences`).
+        self.scalars: list[tuple[z3.ExprRef, z3.ExprRef]] = []
+        kept = []
+        for f in rest:
+            d = self._definition(f) if definitions else None
+            if d is None:
+                kept.append(f)
+                continue
+            c, t = d
+            self.scalars = [(v, z3.substitute(u, (c, t))) for v, u in self.scalars] + [(c, t)]
         self.memo: dict[int, tuple[z3.ExprRef, z3.ExprRef]] = {}
-        self.facts = [self.term(f) for f in rest]
+        self.facts = [self.term(f) for f in kept]
+
+    def _definition(self, f: z3.ExprRef) -> tuple[z3.ExprRef, z3.ExprRef] | None:
+        """``(c, t)`` when ``f`` is ``c == t`` (either way round) for a scalar constant ``c`` that
+        occurs neither in ``t`` nor, after the definitions so far, in what ``t`` becomes."""
+        if not z3.is_eq(f):
+            return None
+        for c, t in ((f.arg(0), f.arg(1)), (f.arg(1), f.arg(0))):
+            if not (z3.is_const(c) and c.decl().kind() == z3.Z3_OP_UNINTERPRETED) or z3.is_array(c):
+                continue
+            if self.pairs:
+                t = z3.substitute(t, *self.pairs)
+            if self.scalars:
+                t = z3.substitute(t, *self.scalars)
+            if any(c.eq(v) for v, _ in self.scalars) or _mentions(t, c):
+                continue
+            return c, t
+        return None
 
     def term(self, t: z3.ExprRef) -> z3.ExprRef:
-        return self._red(z3.substitute(t, *self.pairs) if self.pairs else t)
+        if self.pairs:
+            t = z3.substitute(t, *self.pairs)
+        if self.scalars:
+            t = z3.substitute(t, *self.scalars)
+        return self._red(t)
 
     def _select(self, a: z3.ExprRef, i: z3.ExprRef) -> z3.ExprRef:
         if z3.is_store(a):
@@ -414,6 +474,23 @@ def div_lemmas(x: z3.BitVecRef, y: z3.BitVecRef) -> list[z3.BoolRef]:
     return [z3.ULE(F_DIV(x, y), x)]
 
 
+def quotient_product_lemmas(y: z3.BitVecRef, q: z3.BitVecRef) -> list[z3.BoolRef]:
+    """For a product `F_MUL(y, q)` of a divisor and a quotient by it (`q = F_DIV(x, y)`): it does
+    not overflow, is at most the dividend, and leaves less than the divisor (floor division, the
+    equal division's `perShare * members`)."""
+    x = q.arg(0)
+    m = F_MUL(y, q)
+    return [z3.Implies(y != 0, z3.And(F_DIV(m, y) == q, z3.ULE(m, x), z3.ULT(x - m, y),
+                                      z3.Or(q == 0, F_DIV(m, q) == y)))]
+
+
+def div_order_lemma(q1: z3.BitVecRef, q2: z3.BitVecRef) -> z3.BoolRef:
+    """Two quotients by one divisor are ordered as their dividends (floor division is monotone),
+    which the period grid needs: a later time falls in a later or the same period."""
+    (x1, d1), (x2, d2) = q1.children(), q2.children()
+    return z3.Implies(z3.And(d1 == d2, z3.ULE(x1, x2)), z3.ULE(q1, q2))
+
+
 def prove_mul_div_lemmas(timeout_ms: int = 60_000) -> list[str]:
     """Prove the lemmas of `mul_div_lemmas` and `div_lemmas` of the EVM's semantics (MUL is the
     product mod 2**256, DIV the floor quotient, 0 for a zero divisor), over the integers: the
@@ -422,8 +499,15 @@ def prove_mul_div_lemmas(timeout_ms: int = 60_000) -> list[str]:
     word = lambda t: z3.And(t >= 0, t < 2**256)  # noqa: E731
     mul = (a * b) % 2**256
     div = lambda x, y: z3.If(y == 0, 0, x / y)  # noqa: E731
+    x = z3.Int("x")
     claims = [("MUL commutes", (a * b) % 2**256 == (b * a) % 2**256),
-              ("DIV at most its dividend", z3.Implies(b >= 0, div(a, b) <= a))]
+              ("DIV at most its dividend", z3.Implies(b >= 0, div(a, b) <= a)),
+              ("DIV monotone in its dividend", z3.Implies(z3.And(x >= 0, x <= a), div(x, b) <= div(a, b))),
+              ("a quotient times its divisor: no overflow, at most the dividend, less than the divisor below it",
+               z3.Implies(b != 0, z3.And((b * div(a, b)) % 2**256 == b * div(a, b),
+                                         div((b * div(a, b)) % 2**256, b) == div(a, b),
+                                         z3.Or(div(a, b) == 0, div((b * div(a, b)) % 2**256, div(a, b)) == b),
+                                         b * div(a, b) <= a, a - b * div(a, b) < b)))]
     for ba, bb, bm in MUL_LEMMA_BITS:
         small = z3.And(a >= 0, a < 2**ba, b >= 0, b < 2**bb)
         claims.append((f"a < 2**{ba}, b < 2**{bb}: a*b does not overflow and is below 2**{bm}",
@@ -466,11 +550,24 @@ def _overflow_test(t: z3.ExprRef) -> bool:
     return z3.is_app(m) and m.decl() == F_MUL and any(x.eq(a) for a in m.children())
 
 
-def lemma_instances(terms: list[z3.ExprRef]) -> list[z3.BoolRef]:
-    """`mul_div_lemmas` and `div_lemmas` at every product and quotient in ``terms``."""
+def lemma_instances(terms: list[z3.ExprRef], known: list[z3.ExprRef] | None = None) -> list[z3.BoolRef]:
+    """`mul_div_lemmas` and `div_lemmas` at every product and quotient in ``terms``; with ``known``
+    (floor division, `ContractSpec.floor_division`) also `quotient_product_lemmas` and
+    `div_order_lemma` at every pair of quotients by the same divisor among them and ``known``
+    (which grows by those found)."""
     out = []
+    floor = known is not None
     for t in _applications(terms, (F_MUL, F_DIV)):
         out += (mul_div_lemmas if t.decl() == F_MUL else div_lemmas)(t.arg(0), t.arg(1))
+        if floor and t.decl() == F_MUL:
+            for y, q in ((t.arg(0), t.arg(1)), (t.arg(1), t.arg(0))):
+                if z3.is_app(q) and q.decl() == F_DIV and q.arg(1).eq(y):
+                    out += quotient_product_lemmas(y, q)
+        if floor and t.decl() == F_DIV and not any(t.eq(u) for u in known):
+            for u in known:  # only quotients by the same term (the grid's period): few pairs, cheap
+                if z3.eq(_normal(t.arg(1)), _normal(u.arg(1))):
+                    out += [div_order_lemma(t, u), div_order_lemma(u, t)]
+            known.append(t)
     return out
 
 
@@ -628,20 +725,27 @@ class IntsAsBitVectors:
         return d(*args)
 
 
+def _normal(t: z3.ExprRef) -> z3.ExprRef:
+    """A normal form of a bit-vector term for comparing the arguments of two applications."""
+    return z3.simplify(t, som=True, bv_extract_prop=True)  # sum of monomials, extracts pushed in
+
+
 class Checker:
-    def __init__(self, timeout_ms: int):
+    def __init__(self, timeout_ms: int, floor_division: bool = False):
         self.timeout_ms = timeout_ms
+        self.floor_division = floor_division
         self.queries = 0
         self.times: list[float] = []
         self.tr = IntsAsBitVectors()
 
     def open(self, facts: list[z3.BoolRef]) -> None:
         """Start a path: its facts asserted once, each obligation then checked in its own scope."""
-        self.reducer = ArrayReducer(facts)
+        self.reducer = ArrayReducer(facts, definitions=self.floor_division)
         self.solver = z3.Solver()
         self.solver.set(timeout=self.timeout_ms)
         facts = [self.tr(f) for f in self.reducer.facts]
-        self.solver.add(*facts, *lemma_instances(facts))
+        self.quotients: list[z3.ExprRef] = []
+        self.solver.add(*facts, *lemma_instances(facts, self.quotients if self.floor_division else None))
         self.applied: list[z3.ExprRef] = []
         self._congruences(facts)
 
@@ -661,7 +765,15 @@ class Checker:
             for u in self.applied:
                 if t.decl() != u.decl() or self._translated(u):
                     continue
+                if all(z3.eq(_normal(a), _normal(b)) for a, b in zip(t.children(), u.children())):
+                    if DEBUG:
+                        print(f"      congruence {t.decl().name()} against {len(self.applied)}: syntactic", flush=True)
+                    s.add(t == u)
+                    break
                 differ = z3.Or(*[a != b for a, b in zip(t.children(), u.children())])
+                if DEBUG:
+                    print("        ", [str(_normal(a))[:200] for a in t.children()], "vs",
+                          [str(_normal(b))[:200] for b in u.children()], flush=True)
                 s.push()
                 s.set(timeout=CONGRUENCE_TIMEOUT_MS)
                 s.add(differ)
@@ -684,7 +796,8 @@ class Checker:
         s = self.solver
         s.push()
         goal = self.tr(self.reducer.term(cond))
-        s.add(goal, *lemma_instances([goal]))
+        quotients = len(self.quotients)
+        s.add(goal, *lemma_instances([goal], self.quotients if self.floor_division else None))
         known = len(self.applied)
         self._congruences([goal])
         self.queries += 1
@@ -694,6 +807,7 @@ class Checker:
         model = s.model() if r == z3.sat else None
         s.pop()
         del self.applied[known:]
+        del self.quotients[quotients:]
         if DEBUG:
             print(f"    query {self.queries}: {r} in {self.times[-1]:.2f} s", flush=True)
         return r, model
@@ -769,7 +883,7 @@ def validate_function(spec: ContractSpec, fn: Function, selector: bytes, *, time
                       loop: int = 4) -> Outcome:
     t0 = time.time()
     out = Outcome(fn.signature, validated=True)
-    checker = Checker(timeout_ms)
+    checker = Checker(timeout_ms, floor_division=spec.floor_division)
     places = {k: v for k, v in spec.places.items() if isinstance(v, Place)}
     for variant in fn.variants:
         caller = z3.BitVec("msg.sender", 160)
@@ -814,6 +928,8 @@ def validate_function(spec: ContractSpec, fn: Function, selector: bytes, *, time
             base += spec.has_code(env)
         ends, sides = [], []
         for i, p in enumerate(paths):
+            if ONLY_PATHS and i + 1 not in ONLY_PATHS:
+                continue
             label = f"path {i + 1} of {len(paths)} ({'reverts' if p.reverted else 'succeeds'})"
             if p.stuck is not None:
                 out.validated = False
@@ -874,11 +990,24 @@ def validate_function(spec: ContractSpec, fn: Function, selector: bytes, *, time
                 if r == z3.unsat:
                     continue
                 out.validated = False
+                if DEBUG and model is not None:
+                    for f in fields(spec.state):
+                        v = getattr(pre, f.name)
+                        if not z3.is_array(v):
+                            print(f"      pre {f.name} = {checker.value(model, v)}", flush=True)
+                    print(f"      path error {p.error!r} returndata {str(p.returndata)[:300]}", flush=True)
+                    for c in p.branches:
+                        print(f"      branch {str(z3.simplify(c))[:1500]}", flush=True)
+                    for d in model.decls():
+                        if d.arity() == 0 and not z3.is_array(model[d]):
+                            print(f"      const {d.name()} = {model[d]}", flush=True)
+                    for n, cl in enumerate(p.oracle_calls):
+                        print(f"      call {n}: {cl.target:#x} {cl.selector}", flush=True)
                 if r == z3.unknown:
                     out.failures.append(Failure(fn.signature, variant.label, "unknown",
                                                 f"{what}: the solver gave up ({checker.timeout_ms} ms)", label))
                     break
-                touched = list(p.storage._mapping) if not p.reverted else []
+                touched = list(p.storage._mapping)  # what the path read or wrote, reverted or not
                 out.failures.append(Failure(
                     fn.signature, variant.label, kind, what, label,
                     checker.value(model, mv) if mv is not None else "",
