@@ -333,22 +333,25 @@ def _field_differs(place: Place, model_value: Any, post: Storage, name: str) -> 
     return z3.And(place.key_in_range(ks), z3.Not(place.encodes(word, v))), ks, word
 
 
+def _subterms(terms: list[z3.ExprRef]):
+    """Every distinct subterm of ``terms`` (quantifier bodies included), each once."""
+    seen: set[int] = set()
+    todo = list(terms)
+    while todo:
+        t = todo.pop()
+        if t.get_id() in seen:
+            continue
+        seen.add(t.get_id())
+        yield t
+        if z3.is_app(t):
+            todo.extend(t.children())
+        elif z3.is_quantifier(t):
+            todo.append(t.body())
+
+
 def _mentions(t: z3.ExprRef, c: z3.ExprRef) -> bool:
     """Whether the constant ``c`` occurs in ``t``."""
-    seen: set[int] = set()
-    todo = [t]
-    while todo:
-        e = todo.pop()
-        if e.get_id() in seen:
-            continue
-        seen.add(e.get_id())
-        if e.eq(c):
-            return True
-        if z3.is_quantifier(e):
-            todo.append(e.body())
-        elif z3.is_app(e):
-            todo.extend(e.children())
-    return False
+    return any(e.eq(c) for e in _subterms([t]))
 
 
 class ArrayReducer:
@@ -525,21 +528,7 @@ def prove_mul_div_lemmas(timeout_ms: int = 60_000) -> list[str]:
 
 def _applications(terms: list[z3.ExprRef], decls: tuple[z3.FuncDeclRef, ...]) -> list[z3.ExprRef]:
     """Every application of one of ``decls`` in ``terms`` (each once)."""
-    seen: set[int] = set()
-    found: dict[int, z3.ExprRef] = {}
-    todo = list(terms)
-    while todo:
-        t = todo.pop()
-        if t.get_id() in seen:
-            continue
-        seen.add(t.get_id())
-        if z3.is_app(t):
-            if any(t.decl() == d for d in decls):
-                found[t.get_id()] = t
-            todo.extend(t.children())
-        elif z3.is_quantifier(t):
-            todo.append(t.body())
-    return list(found.values())
+    return [t for t in _subterms(terms) if z3.is_app(t) and any(t.decl() == d for d in decls)]
 
 
 def _overflow_test(t: z3.ExprRef) -> bool:
